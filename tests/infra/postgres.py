@@ -1,0 +1,327 @@
+"""A throw-away PostgreSQL server for tests.
+
+`PostgresServer` runs initdb + pg_ctl in a temp dir on 127.0.0.1 and a free port, tuned for speed
+(no fsync), and removes everything on exit. With `KILT_TEST_PG_URL` set it uses that server instead
+and only creates (and later drops) databases on it.
+
+    with PostgresServer() as pg:
+        pg.url                      # postgresql+asyncpg://kilt@127.0.0.1:<port>/kilt_test
+        pg.create_database()        # a fresh, uniquely named database -> its URL
+"""
+
+from __future__ import annotations
+
+import asyncio
+import glob
+import os
+import pwd
+import re
+import shutil
+import socket
+import subprocess
+import tempfile
+import threading
+import time
+import uuid
+from collections.abc import Coroutine, Iterator
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+
+import pytest
+from sqlalchemy.engine import URL, make_url
+
+ENV_URL = "KILT_TEST_PG_URL"
+SUPERUSER = "kilt"
+DEFAULT_DB = "kilt_test"
+RUN_AS = "postgres"  # initdb and postgres refuse to run as root
+_BINARIES = ("initdb", "pg_ctl", "postgres")
+_DB_NAME_RE = re.compile(r"[a-z_][a-z0-9_]{0,62}")
+
+T = TypeVar("T")
+
+
+class PostgresError(RuntimeError):
+    """The test server could not be set up."""
+
+
+def find_pg_bindir() -> Path | None:
+    """Directory holding initdb, pg_ctl and postgres: PATH first, then the newest
+    /usr/lib/postgresql/*/bin (Debian keeps them off PATH)."""
+    on_path = shutil.which("initdb")
+    candidates: list[Path] = []
+    if on_path:
+        # /usr/local/bin/initdb may be a symlink; pg_ctl must come from the same install
+        candidates.append(Path(on_path).resolve().parent)
+        candidates.append(Path(on_path).parent)
+    versions = sorted(
+        glob.glob("/usr/lib/postgresql/*/bin"),
+        key=lambda p: [int(x) if x.isdigit() else 0 for x in Path(p).parent.name.split(".")],
+        reverse=True,
+    )
+    candidates.extend(Path(p) for p in versions)
+    for bindir in candidates:
+        if all(os.access(bindir / name, os.X_OK) for name in _BINARIES):
+            return bindir
+    return None
+
+
+def _is_root() -> bool:
+    return os.geteuid() == 0
+
+
+def postgres_available() -> tuple[bool, str]:
+    """(True, "") when tests can get a PostgreSQL server, else (False, reason to skip)."""
+    if os.environ.get(ENV_URL):
+        return True, ""
+    if find_pg_bindir() is None:
+        return False, (
+            "PostgreSQL binaries (initdb, pg_ctl, postgres) not found on PATH or in "
+            f"/usr/lib/postgresql/*/bin; install PostgreSQL or set {ENV_URL}"
+        )
+    if _is_root():
+        try:
+            pwd.getpwnam(RUN_AS)
+        except KeyError:
+            return False, f"running as root and there is no '{RUN_AS}' user to run PostgreSQL as"
+    return True, ""
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def _run_sync(coro: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine to completion from sync code, even when the caller is inside a running
+    event loop (an async test calling create_database): a private loop in a helper thread."""
+    result: list[T] = []
+    error: list[BaseException] = []
+
+    def target() -> None:
+        try:
+            result.append(asyncio.run(coro))
+        except BaseException as exc:  # re-raised in the caller's thread
+            error.append(exc)
+
+    thread = threading.Thread(target=target, name="pg-admin")
+    thread.start()
+    thread.join()
+    if error:
+        raise error[0]
+    return result[0]
+
+
+class PostgresServer:
+    """Context manager owning a PostgreSQL server (or an external one from KILT_TEST_PG_URL)."""
+
+    def __init__(self, database: str = DEFAULT_DB, start_timeout: float = 60.0) -> None:
+        self.database = database
+        self.start_timeout = start_timeout
+        self.external = bool(os.environ.get(ENV_URL))
+        self.host = "127.0.0.1"
+        self.port = 0
+        self.tmpdir: Path | None = None
+        self.startup_seconds = 0.0
+        self._bindir: Path | None = None
+        self._base_url: URL | None = None
+        self._created: list[str] = []
+        self._running = False
+
+    # ------------------------------------------------------------------ lifecycle
+    def __enter__(self) -> PostgresServer:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+    def start(self) -> None:
+        started = time.monotonic()
+        if self.external:
+            self._base_url = make_url(os.environ[ENV_URL]).set(drivername="postgresql+asyncpg")
+            self.host = self._base_url.host or "127.0.0.1"
+            self.port = self._base_url.port or 5432
+            self._create(self.database, drop_on_stop=True)
+        else:
+            self._start_local()
+        self.startup_seconds = time.monotonic() - started
+
+    def _start_local(self) -> None:
+        ok, reason = postgres_available()
+        if not ok:
+            raise PostgresError(reason)
+        self._bindir = find_pg_bindir()
+        # /tmp is world-traversable, unlike e.g. a TMPDIR under /root, which the postgres user
+        # could not reach when we run as root
+        parent = "/tmp" if _is_root() else None
+        self.tmpdir = Path(tempfile.mkdtemp(prefix="kilt-pg-", dir=parent))
+        try:
+            if _is_root():
+                shutil.chown(self.tmpdir, RUN_AS, RUN_AS)
+            self._initdb()
+            # a port picked by free_port() can be taken before postgres binds it; try again
+            for attempt in range(3):
+                self.port = free_port()
+                try:
+                    self._pg_ctl_start()
+                    break
+                except PostgresError:
+                    if attempt == 2 or "could not bind" not in self.log_text():
+                        raise
+            self._running = True
+            self._base_url = URL.create(
+                "postgresql+asyncpg", username=SUPERUSER, host=self.host, port=self.port
+            )
+            self._create(self.database, drop_on_stop=False)
+        except BaseException:
+            self.stop()
+            raise
+
+    def stop(self) -> None:
+        if self.external:
+            for name in reversed(self._created):
+                try:
+                    self.drop_database(name)
+                except Exception:  # noqa: BLE001 - best effort: the server may be gone
+                    pass
+            self._created.clear()
+            return
+        if self._running and self.tmpdir is not None:
+            self._pg(["pg_ctl", "-D", str(self.data_dir), "-m", "immediate", "-w", "stop"],
+                     check=False)
+            self._running = False
+        if self.tmpdir is not None:
+            shutil.rmtree(self.tmpdir, ignore_errors=True)
+            self.tmpdir = None
+
+    # ------------------------------------------------------------------ helpers
+    @property
+    def data_dir(self) -> Path:
+        assert self.tmpdir is not None
+        return self.tmpdir / "data"
+
+    @property
+    def log_path(self) -> Path:
+        assert self.tmpdir is not None
+        return self.tmpdir / "postgres.log"
+
+    def log_text(self) -> str:
+        try:
+            return self.log_path.read_text(errors="replace")
+        except (OSError, AssertionError):
+            return ""
+
+    def _pg(
+        self, argv: list[str], check: bool = True, timeout: float = 120.0
+    ) -> subprocess.CompletedProcess[str]:
+        assert self._bindir is not None and self.tmpdir is not None
+        cmd = [str(self._bindir / argv[0]), *argv[1:]]
+        kwargs: dict[str, Any] = {}
+        if _is_root():
+            # as the unprivileged user, without root's supplementary groups
+            kwargs = {"user": RUN_AS, "group": RUN_AS, "extra_groups": []}
+        env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
+        env["LC_ALL"] = "C"
+        proc = subprocess.run(
+            cmd, cwd=self.tmpdir, env=env, capture_output=True, text=True,
+            timeout=timeout, check=False, **kwargs,
+        )
+        if check and proc.returncode != 0:
+            raise PostgresError(
+                f"{argv[0]} failed ({proc.returncode}):\n{proc.stdout}\n{proc.stderr}\n"
+                f"{self.log_text()[-4000:]}"
+            )
+        return proc
+
+    def _initdb(self) -> None:
+        self._pg([
+            "initdb", "-D", str(self.data_dir), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8",
+            "--locale=C", "--no-sync", "--no-instructions",
+        ])
+
+    def _pg_ctl_start(self) -> None:
+        assert self.tmpdir is not None
+        opts = (
+            f"-h {self.host} -p {self.port} -k {self.tmpdir} -F "
+            "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+        )
+        self._pg([
+            "pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_path), "-o", opts,
+            "-w", "-t", str(int(self.start_timeout)), "start",
+        ])
+
+    # ------------------------------------------------------------------ databases
+    @property
+    def url(self) -> str:
+        """SQLAlchemy async URL of the default database."""
+        return self.url_for(self.database)
+
+    def url_for(self, name: str) -> str:
+        if self._base_url is None:
+            raise PostgresError("server is not started")
+        return self._base_url.set(database=name).render_as_string(hide_password=False)
+
+    def _admin_dsn(self) -> str:
+        # asyncpg wants a plain postgresql:// DSN; the maintenance db always exists
+        assert self._base_url is not None
+        return (
+            self._base_url.set(drivername="postgresql", database="postgres")
+            .render_as_string(hide_password=False)
+        )
+
+    def _execute(self, sql: str) -> None:
+        import asyncpg
+
+        async def go() -> None:
+            conn = await asyncpg.connect(self._admin_dsn(), timeout=30)
+            try:
+                await conn.execute(sql)
+            finally:
+                await conn.close()
+
+        _run_sync(go())
+
+    def _create(self, name: str, drop_on_stop: bool) -> None:
+        if not _DB_NAME_RE.fullmatch(name):
+            raise ValueError(f"unsafe database name {name!r}")
+        self._execute(f'CREATE DATABASE "{name}"')
+        if drop_on_stop:
+            self._created.append(name)
+
+    def create_database(self, name: str | None = None) -> str:
+        """Create an empty database (unique name by default) and return its async URL."""
+        name = name or f"kilt_{uuid.uuid4().hex[:12]}"
+        # on an external server clean up after ourselves; a local one is deleted whole
+        self._create(name, drop_on_stop=self.external)
+        return self.url_for(name)
+
+    def drop_database(self, name: str) -> None:
+        if not _DB_NAME_RE.fullmatch(name):
+            raise ValueError(f"unsafe database name {name!r}")
+        self._execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if name in self._created:
+            self._created.remove(name)
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[PostgresServer]:
+    """Session-wide server; skips (with the reason) when PostgreSQL is not installed.
+    Import it into a conftest: `from tests.infra.postgres import postgres_server`."""
+    ok, reason = postgres_available()
+    if not ok:
+        pytest.skip(reason)
+    with PostgresServer() as server:
+        yield server
+
+
+@pytest.fixture
+def postgres_url(postgres_server: PostgresServer) -> str:
+    """A fresh database per test, so tests never see each other's rows."""
+    return postgres_server.create_database()
