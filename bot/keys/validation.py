@@ -189,11 +189,10 @@ _CODE_KEY_RE: Final = re.compile(
 _STRIP_CHARS: Final = ".,;:!?()[]{}«»\"'`“”„"
 # Latin words that commonly follow "password"/"пароль" without being the password itself.
 _NOT_A_PASSWORD: Final = frozenset(
-    {
-        "is", "for", "the", "of", "to", "in", "on", "at", "and", "or", "was", "not", "from",
-        "my", "your", "key", "keys", "eds", "ecp", "egov", "ncalayer", "pki", "nca", "auth",
-        "rsa", "gost", "id", "kaztoken", "etoken", "jacarta", "akey", "pin", "code", "sms",
-    }
+    (
+        "is for the of to in on at and or was not from my your key keys eds ecp egov"
+        " ncalayer pki nca auth rsa gost id kaztoken etoken jacarta akey pin code sms"
+    ).split()
 )
 
 

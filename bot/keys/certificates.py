@@ -1,0 +1,642 @@
+"""Read public certificate METADATA and recognise private-key material so it can be refused.
+
+A user may send the bot a certificate (.cer) to fill in dates automatically. The bot must
+never accept a private key or a PKCS#12 container (.p12 holds the private key), so every
+entry point here detects those first. `classify_upload` decides from the file name and
+mime type alone (so the bot need not download a .p12 at all); `parse_certificate` checks
+the bytes again because names lie.
+
+Nothing in this module logs, and `CertInfo` never holds a clear IIN.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import re
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta, timezone
+from pathlib import PurePosixPath
+from typing import Final, Literal
+from zoneinfo import ZoneInfo
+
+from cryptography import x509
+from cryptography.hazmat.primitives.serialization import load_der_private_key, pkcs12
+from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
+
+from bot.keys.validation import mask_iin
+
+MAX_CERT_BYTES: Final = 64 * 1024
+# Validity dates are reported in Kazakhstan time (UTC+5 nationwide since March 2024), which
+# is what the NUC personal account shows.
+KZ_TZ: Final = ZoneInfo("Asia/Almaty")
+
+UploadKind = Literal["certificate", "private", "unknown"]
+Purpose = Literal["auth", "sign"]
+Algorithm = Literal["RSA", "EC", "GOST", "unknown"]
+CertErrorCode = Literal["too-big", "private", "unreadable"]
+
+
+class CertificateError(ValueError):
+    """The upload cannot be used as a certificate; `code` is a machine code."""
+
+    def __init__(self, code: CertErrorCode) -> None:
+        super().__init__(code)
+        self.code: CertErrorCode = code
+
+
+@dataclass(frozen=True, slots=True)
+class CertInfo:
+    """Public metadata of one certificate. Holds only a masked IIN, never the clear one."""
+
+    not_before: date | None
+    not_after: date | None
+    common_name: str | None
+    iin_masked: str | None
+    bin: str | None
+    organization: str | None
+    purposes: frozenset[str]
+    issuer: str | None
+    is_nuc: bool
+    serial_hex: str
+    algorithm: str
+    # Exact end instant (tz-aware) for reminders that care about the hour.
+    not_after_at: datetime | None = field(default=None, compare=False)
+
+
+# --- upload classification -------------------------------------------------------------
+
+PRIVATE_EXTENSIONS: Final = frozenset(
+    {".p12", ".pfx", ".key", ".jks", ".kdb", ".p8", ".pk8", ".keystore", ".bks", ".jceks"}
+)
+CERT_EXTENSIONS: Final = frozenset({".cer", ".crt", ".pem", ".der", ".cert"})
+PRIVATE_MIMES: Final = frozenset(
+    {
+        "application/x-pkcs12",
+        "application/pkcs12",
+        "application/x-pkcs8",
+        "application/pkcs8",
+        "application/pkcs8-encrypted",
+        "application/x-java-keystore",
+        "application/x-java-jce-keystore",
+    }
+)
+CERT_MIMES: Final = frozenset(
+    {
+        "application/pkix-cert",
+        "application/x-x509-ca-cert",
+        "application/x-x509-user-cert",
+        "application/x-x509-cert",
+    }
+)
+# NUC file keys are named AUTH_RSA256_…, RSA256_…, GOSTKNCA_…, GOST512_… (.p12).
+_NUC_KEY_NAME_RE: Final = re.compile(r"^(?:AUTH_RSA|AUTH_GOST|RSA\d*_|GOST)", re.IGNORECASE)
+_PEM_PRIVATE_RE: Final = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
+_PEM_PRIVATE_BYTES_RE: Final = re.compile(rb"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
+_PEM_CERT_RE: Final = re.compile(
+    rb"-----BEGIN (?:X509 |TRUSTED )?CERTIFICATE-----(.*?)-----END",
+    re.DOTALL,
+)
+_JAVA_KEYSTORE_MAGIC: Final = (b"\xfe\xed\xfe\xed", b"\xce\xce\xce\xce")
+
+
+def classify_upload(filename: str | None, mime: str | None, head: bytes | None) -> UploadKind:
+    """Decide what an uploaded document is, from whatever is known.
+
+    Private-key evidence from ANY source wins over certificate evidence: refusing a
+    certificate by mistake is cheap, accepting a key is not.
+    """
+    ext = PurePosixPath(filename).suffix.lower() if filename else ""
+    mime_l = (mime or "").split(";")[0].strip().lower()
+    sniffed = _sniff(head) if head else "unknown"
+
+    if ext in PRIVATE_EXTENSIONS or mime_l in PRIVATE_MIMES or sniffed == "private":
+        return "private"
+    # A NUC key name with a non-certificate extension (renamed .p12) is still a key.
+    if filename and ext not in CERT_EXTENSIONS and _NUC_KEY_NAME_RE.match(filename):
+        return "private"
+    if ext in CERT_EXTENSIONS or mime_l in CERT_MIMES or sniffed == "certificate":
+        return "certificate"
+    return "unknown"
+
+
+def _sniff(head: bytes) -> UploadKind:
+    """Content sniff of a (possibly truncated) file head."""
+    if _PEM_PRIVATE_BYTES_RE.search(head):
+        return "private"
+    if b"-----BEGIN" in head and re.search(rb"-----BEGIN (?:X509 |TRUSTED )?CERTIFICATE", head):
+        return "certificate"
+    return _der_shape(head)
+
+
+# --- a minimal, lenient DER reader -----------------------------------------------------
+
+
+class _DerError(ValueError):
+    pass
+
+
+@dataclass(frozen=True, slots=True)
+class _Tlv:
+    tag: int
+    start: int  # first content byte
+    end: int  # one past the last content byte (may exceed the buffer if truncated)
+
+
+def _read_tlv(buf: bytes, pos: int) -> _Tlv:
+    if pos + 2 > len(buf):
+        raise _DerError("short")
+    tag = buf[pos]
+    if tag & 0x1F == 0x1F:
+        raise _DerError("high tag")
+    length = buf[pos + 1]
+    pos += 2
+    if length & 0x80:
+        n = length & 0x7F
+        # Indefinite (n == 0) is BER-only; >4 length bytes is nonsense for 64 KiB.
+        if n == 0 or n > 4 or pos + n > len(buf):
+            raise _DerError("length")
+        length = int.from_bytes(buf[pos : pos + n], "big")
+        pos += n
+    return _Tlv(tag, pos, pos + length)
+
+
+def _children(buf: bytes, parent: _Tlv, *, truncated_ok: bool = False) -> Iterator[_Tlv]:
+    """Direct children of a constructed element; stops quietly at a truncated tail if asked."""
+    pos = parent.start
+    end = min(parent.end, len(buf)) if truncated_ok else parent.end
+    if end > len(buf):
+        raise _DerError("truncated")
+    while pos < end:
+        try:
+            child = _read_tlv(buf, pos)
+        except _DerError:
+            if truncated_ok:
+                return
+            raise
+        if child.end > end and not truncated_ok:
+            raise _DerError("overrun")
+        yield child
+        pos = child.end
+
+
+def _content(buf: bytes, tlv: _Tlv) -> bytes:
+    if tlv.end > len(buf):
+        raise _DerError("truncated")
+    return buf[tlv.start : tlv.end]
+
+
+def _decode_oid(raw: bytes) -> str:
+    if not raw:
+        raise _DerError("empty oid")
+    arcs: list[int] = []
+    value = 0
+    for byte in raw:
+        value = (value << 7) | (byte & 0x7F)
+        if not byte & 0x80:
+            arcs.append(value)
+            value = 0
+    if raw[-1] & 0x80:
+        raise _DerError("oid")
+    first = arcs[0]
+    head = [0, first] if first < 40 else [1, first - 40] if first < 80 else [2, first - 80]
+    return ".".join(str(a) for a in head + arcs[1:])
+
+
+_OID_PKCS7_DATA: Final = "1.2.840.113549.1.7.1"
+_OID_PKCS7_SIGNED: Final = "1.2.840.113549.1.7.2"
+
+
+def _der_shape(buf: bytes) -> UploadKind:
+    """Recognise certificate vs private-key containers from their ASN.1 skeleton.
+
+    Works on a truncated head, and without any password, which matters because real .p12
+    files are encrypted and cryptography cannot open them without one.
+    """
+    if buf[:4] in _JAVA_KEYSTORE_MAGIC:
+        return "private"
+    try:
+        outer = _read_tlv(buf, 0)
+        if outer.tag != 0x30:
+            return "unknown"
+        kids = []
+        for kid in _children(buf, outer, truncated_ok=True):
+            kids.append(kid)
+            if len(kids) == 3:
+                break
+        if not kids:
+            return "unknown"
+        first = kids[0]
+        if first.tag == 0x30:
+            inner = next(_children(buf, first, truncated_ok=True), None)
+            if inner is None:
+                return "unknown"
+            if inner.tag == 0x06 and len(kids) >= 2 and kids[1].tag == 0x04:
+                # EncryptedPrivateKeyInfo: AlgorithmIdentifier + OCTET STRING.
+                return "private"
+            if inner.tag in (0xA0, 0x02):
+                # tbsCertificate starts with [0] version or the serial number.
+                return "certificate"
+            return "unknown"
+        if first.tag == 0x02 and first.end <= len(buf):
+            version = int.from_bytes(_content(buf, first), "big")
+            second = kids[1] if len(kids) >= 2 else None
+            if second is None:
+                return "unknown"
+            if version == 3 and second.tag == 0x30:
+                oid_tlv = next(_children(buf, second, truncated_ok=True), None)
+                if oid_tlv is not None and oid_tlv.tag == 0x06:
+                    oid = _decode_oid(_content(buf, oid_tlv))
+                    if oid in (_OID_PKCS7_DATA, _OID_PKCS7_SIGNED):
+                        return "private"  # PKCS#12 PFX
+            if version in (0, 1) and second.tag in (0x30, 0x02, 0x04):
+                # PKCS#8 (version, AlgorithmIdentifier), PKCS#1 RSA (0, modulus),
+                # SEC1 EC (1, OCTET STRING private scalar).
+                return "private"
+    except _DerError:
+        return "unknown"
+    return "unknown"
+
+
+def _is_private_der(der: bytes) -> bool:
+    if _der_shape(der) == "private":
+        return True
+    try:
+        load_der_private_key(der, password=None)
+        return True
+    except TypeError:
+        return True  # "password required": an encrypted private key
+    except Exception:
+        pass  # any parse failure just means "not a bare key"
+    try:
+        pkcs12.load_key_and_certificates(der, None)
+        return True
+    except Exception:
+        return False  # unparseable, or encrypted: the shape test above covers that case
+
+
+# --- private keys pasted as text -------------------------------------------------------
+
+_B64_RUN_RE: Final = re.compile(r"[A-Za-z0-9+/=\r\n\t ]{80,}")
+
+
+def looks_like_private_key_text(text: str) -> bool:
+    """True if a message contains a PEM private key or a base64 PKCS#12/PKCS#8 blob."""
+    if _PEM_PRIVATE_RE.search(text):
+        return True
+    for m in _B64_RUN_RE.finditer(text):
+        compact = re.sub(r"\s+", "", m.group())
+        if len(compact) < 64 or not re.search(r"[0-9+/]", compact):
+            continue  # plain prose also matches the character class
+        blob = _b64decode(compact)
+        if blob is not None and _is_private_der(blob):
+            return True
+    return False
+
+
+def _b64decode(text: str) -> bytes | None:
+    body = text.rstrip("=")
+    try:
+        return base64.b64decode(body + "=" * (-len(body) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+# --- certificate parsing ---------------------------------------------------------------
+
+_IIN_SERIAL_RE: Final = re.compile(r"^(?:IIN|ИИН|ЖСН)?\s*([0-9]{12})$", re.IGNORECASE)
+_BIN_OU_RE: Final = re.compile(r"^(?:BIN|БИН|БСН)\s*([0-9]{12})$", re.IGNORECASE)
+_NUC_MARKERS: Final = ("ұлттық куәландырушы орталық", "национальный удостоверяющий центр", "нуц рк")
+_NCA_WORD_RE: Final = re.compile(r"\bNCA\b", re.IGNORECASE)
+
+_OID_KEY_USAGE: Final = ExtensionOID.KEY_USAGE.dotted_string
+_OID_EXT_KEY_USAGE: Final = ExtensionOID.EXTENDED_KEY_USAGE.dotted_string
+_OID_CLIENT_AUTH: Final = ExtendedKeyUsageOID.CLIENT_AUTH.dotted_string
+_RSA_OIDS: Final = frozenset({"1.2.840.113549.1.1.1", "1.2.840.113549.1.1.10"})
+_EC_OIDS: Final = frozenset({"1.2.840.10045.2.1"})
+# Kazakh GOST 34.310 / GOST 2015 (1.2.398.3.10…, older 1.2.398.3.6…), Gamma "Tumar" CSP
+# (1.3.6.1.4.1.6801…) used by early NUC GOST keys, and Russian GOST R 34.10 (1.2.643…).
+_GOST_PREFIXES: Final = ("1.2.398.3.10.", "1.2.398.3.6.", "1.3.6.1.4.1.6801.", "1.2.643.")
+
+
+@dataclass(slots=True)
+class _Parts:
+    """Raw fields gathered by either parser before they become a CertInfo."""
+
+    subject: dict[str, list[str]]
+    issuer: dict[str, list[str]]
+    not_before: datetime | None = None
+    not_after: datetime | None = None
+    serial: int = 0
+    key_oid: str | None = None
+    sig_oid: str | None = None
+    # KeyUsage flags by name; None when the extension is absent.
+    key_usage: frozenset[str] | None = None
+    ext_key_usage: frozenset[str] = frozenset()
+
+
+def parse_certificate(data: bytes) -> CertInfo:
+    """Extract metadata from a PEM or DER X.509 certificate.
+
+    Raises CertificateError("too-big" | "private" | "unreadable"). Certificates that
+    cryptography rejects (e.g. unusual GOST encodings) go through a lenient DER walk that
+    still recovers the validity dates when the structure allows.
+    """
+    if len(data) > MAX_CERT_BYTES:
+        raise CertificateError("too-big")
+    der = _to_der(data)
+    if _is_private_der(der):
+        raise CertificateError("private")
+    try:
+        parts = _parts_from_cryptography(x509.load_der_x509_certificate(der))
+    except Exception:  # untrusted input: any library failure means "try the walk"
+        parts = _parts_from_der_walk(der)
+    return _build(parts)
+
+
+def _to_der(data: bytes) -> bytes:
+    if _PEM_PRIVATE_BYTES_RE.search(data):
+        raise CertificateError("private")
+    if b"-----BEGIN" in data:
+        m = _PEM_CERT_RE.search(data)
+        if m is None:
+            raise CertificateError("unreadable")
+        der = _b64decode(re.sub(rb"\s+", b"", m.group(1)).decode("ascii", "replace"))
+        if der is None:
+            raise CertificateError("unreadable")
+        return der
+    # "Base-64 encoded X.509" exports sometimes lack the PEM armour.
+    stripped = data.strip()
+    if stripped and re.fullmatch(rb"[A-Za-z0-9+/=\s]+", stripped):
+        der = _b64decode(re.sub(rb"\s+", b"", stripped).decode("ascii"))
+        if der is not None and der[:1] == b"\x30":
+            return der
+    return data
+
+
+def _parts_from_cryptography(cert: x509.Certificate) -> _Parts:
+    parts = _Parts(subject=_name_dict(cert.subject), issuer=_name_dict(cert.issuer))
+    parts.not_before = cert.not_valid_before_utc
+    parts.not_after = cert.not_valid_after_utc
+    parts.serial = cert.serial_number
+    parts.key_oid = cert.public_key_algorithm_oid.dotted_string
+    parts.sig_oid = cert.signature_algorithm_oid.dotted_string
+    try:
+        ku = cert.extensions.get_extension_for_class(x509.KeyUsage).value
+    except x509.ExtensionNotFound:
+        pass
+    else:
+        flags = {
+            "digital_signature": ku.digital_signature,
+            "content_commitment": ku.content_commitment,
+            "key_encipherment": ku.key_encipherment,
+            "key_agreement": ku.key_agreement,
+        }
+        parts.key_usage = frozenset(k for k, v in flags.items() if v)
+    try:
+        eku = cert.extensions.get_extension_for_class(x509.ExtendedKeyUsage).value
+    except x509.ExtensionNotFound:
+        pass
+    else:
+        parts.ext_key_usage = frozenset(oid.dotted_string for oid in eku)
+    return parts
+
+
+def _name_dict(name: x509.Name) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for attr in name:
+        if isinstance(attr.value, str):
+            out.setdefault(attr.oid.dotted_string, []).append(attr.value)
+    return out
+
+
+# KeyUsage BIT STRING positions (RFC 5280 4.2.1.3).
+_KU_BITS: Final = {
+    0: "digital_signature",
+    1: "content_commitment",
+    2: "key_encipherment",
+    4: "key_agreement",
+}
+
+
+def _parts_from_der_walk(der: bytes) -> _Parts:
+    """Lenient walk of Certificate -> tbsCertificate, for what cryptography refuses."""
+    try:
+        cert = _read_tlv(der, 0)
+        if cert.tag != 0x30:
+            raise _DerError("not a sequence")
+        tbs = next(_children(der, cert))
+        if tbs.tag != 0x30:
+            raise _DerError("no tbs")
+        fields = list(_children(der, tbs))
+        if fields and fields[0].tag == 0xA0:
+            fields = fields[1:]  # [0] EXPLICIT version
+        if len(fields) < 6 or fields[0].tag != 0x02:
+            raise _DerError("tbs shape")
+        serial_tlv, sig_alg, issuer, validity, subject, spki = fields[:6]
+        times = list(_children(der, validity))
+        if len(times) != 2:
+            raise _DerError("validity")
+        not_before, not_after = (_parse_time(der, t) for t in times)
+    except (_DerError, StopIteration, ValueError):
+        raise CertificateError("unreadable") from None
+
+    parts = _Parts(subject={}, issuer={}, not_before=not_before, not_after=not_after)
+    parts.serial = int.from_bytes(_content(der, serial_tlv), "big", signed=True)
+    # The rest is best effort: dates are the point of the fallback.
+    for target, tlv in ((parts.subject, subject), (parts.issuer, issuer)):
+        try:
+            target.update(_walk_name(der, tlv))
+        except _DerError:
+            pass
+    try:
+        parts.sig_oid = _first_oid(der, sig_alg)
+        parts.key_oid = _first_oid(der, next(_children(der, spki)))
+    except (_DerError, StopIteration):
+        pass
+    for extra in fields[6:]:
+        if extra.tag == 0xA3:
+            try:
+                _walk_extensions(der, extra, parts)
+            except (_DerError, StopIteration):
+                pass
+    return parts
+
+
+def _first_oid(der: bytes, seq: _Tlv) -> str:
+    oid = next(_children(der, seq))
+    if oid.tag != 0x06:
+        raise _DerError("oid expected")
+    return _decode_oid(_content(der, oid))
+
+
+def _walk_name(der: bytes, name: _Tlv) -> dict[str, list[str]]:
+    out: dict[str, list[str]] = {}
+    for rdn in _children(der, name):
+        for atv in _children(der, rdn):
+            oid_tlv, value_tlv = list(_children(der, atv))[:2]
+            text = _decode_string(value_tlv.tag, _content(der, value_tlv))
+            if text is not None:
+                out.setdefault(_decode_oid(_content(der, oid_tlv)), []).append(text)
+    return out
+
+
+def _decode_string(tag: int, raw: bytes) -> str | None:
+    try:
+        if tag in (0x0C,):  # UTF8String
+            return raw.decode("utf-8")
+        if tag in (0x13, 0x16, 0x12):  # Printable, IA5, Numeric
+            return raw.decode("ascii")
+        if tag == 0x14:  # T61String: latin-1 is the usual practical reading
+            return raw.decode("latin-1")
+        if tag == 0x1E:  # BMPString
+            return raw.decode("utf-16-be")
+        if tag == 0x1C:  # UniversalString
+            return raw.decode("utf-32-be")
+    except UnicodeDecodeError:
+        return None
+    return None
+
+
+def _walk_extensions(der: bytes, wrapper: _Tlv, parts: _Parts) -> None:
+    seq = next(_children(der, wrapper))
+    for ext in _children(der, seq):
+        items = list(_children(der, ext))
+        oid = _decode_oid(_content(der, items[0]))
+        value = items[-1]
+        if value.tag != 0x04:
+            continue
+        inner_buf = _content(der, value)
+        inner = _read_tlv(inner_buf, 0)
+        if oid == _OID_KEY_USAGE and inner.tag == 0x03:
+            bits = _content(inner_buf, inner)[1:]  # skip the unused-bits count
+            flags = set()
+            for pos, name in _KU_BITS.items():
+                byte_i, bit_i = divmod(pos, 8)
+                if byte_i < len(bits) and bits[byte_i] & (0x80 >> bit_i):
+                    flags.add(name)
+            parts.key_usage = frozenset(flags)
+        elif oid == _OID_EXT_KEY_USAGE and inner.tag == 0x30:
+            parts.ext_key_usage = frozenset(
+                _decode_oid(_content(inner_buf, t))
+                for t in _children(inner_buf, inner)
+                if t.tag == 0x06
+            )
+
+
+def _parse_time(der: bytes, tlv: _Tlv) -> datetime:
+    """UTCTime (0x17) or GeneralizedTime (0x18), leniently (no seconds, offsets)."""
+    text = _content(der, tlv).decode("ascii")
+    if tlv.tag == 0x17:
+        # YYMMDDHHMM[SS]; RFC 5280: YY >= 50 means 19YY.
+        m = re.fullmatch(r"(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?(Z|[+-]\d{4})?", text)
+        if not m:
+            raise _DerError("utctime")
+        yy = int(m.group(1))
+        year = 1900 + yy if yy >= 50 else 2000 + yy
+        rest, tz = m.groups()[1:6], m.group(7)
+    elif tlv.tag == 0x18:
+        m = re.fullmatch(
+            r"(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?(?:\.\d+)?(Z|[+-]\d{4})?", text
+        )
+        if not m:
+            raise _DerError("generalizedtime")
+        year = int(m.group(1))
+        rest, tz = m.groups()[1:6], m.group(7)
+    else:
+        raise _DerError("time tag")
+    month, day, hour, minute = (int(x) for x in rest[:4])
+    second = int(rest[4] or 0)
+    offset: timezone = UTC
+    if tz and tz != "Z":
+        sign = 1 if tz[0] == "+" else -1
+        offset = timezone(sign * timedelta(hours=int(tz[1:3]), minutes=int(tz[3:5])))
+    return datetime(year, month, day, hour, minute, second, tzinfo=offset).astimezone(UTC)
+
+
+def _first(attrs: Mapping[str, Sequence[str]], oid: x509.ObjectIdentifier) -> str | None:
+    values = attrs.get(oid.dotted_string)
+    return (values[0].strip() or None) if values else None
+
+
+def _algorithm(*oids: str | None) -> Algorithm:
+    for oid in oids:
+        if oid is None:
+            continue
+        if oid in _RSA_OIDS:
+            return "RSA"
+        if oid in _EC_OIDS:
+            return "EC"
+        if oid.startswith(_GOST_PREFIXES):
+            return "GOST"
+    return "unknown"
+
+
+def _purposes(parts: _Parts) -> frozenset[str]:
+    ku = parts.key_usage or frozenset()
+    out: set[str] = set()
+    # NUC AUTH certificates: digitalSignature + keyEncipherment (keyAgreement on EC keys)
+    # and/or the clientAuth EKU. SIGN certificates carry nonRepudiation.
+    if ("digital_signature" in ku and ku & {"key_encipherment", "key_agreement"}) or (
+        _OID_CLIENT_AUTH in parts.ext_key_usage
+    ):
+        out.add("auth")
+    if "content_commitment" in ku:
+        out.add("sign")
+    return frozenset(out)
+
+
+def _is_nuc(issuer: Mapping[str, Sequence[str]]) -> bool:
+    texts = [
+        *issuer.get(NameOID.COMMON_NAME.dotted_string, []),
+        *issuer.get(NameOID.ORGANIZATION_NAME.dotted_string, []),
+    ]
+    for text in texts:
+        folded = text.casefold()
+        if any(marker in folded for marker in _NUC_MARKERS) or _NCA_WORD_RE.search(text):
+            return True
+    return False
+
+
+def _masked_iin(subject: Mapping[str, Sequence[str]]) -> str | None:
+    for value in subject.get(NameOID.SERIAL_NUMBER.dotted_string, []):
+        m = _IIN_SERIAL_RE.match(value.strip())
+        if m:
+            return mask_iin(m.group(1))
+    return None
+
+
+def _bin(subject: Mapping[str, Sequence[str]]) -> str | None:
+    for value in subject.get(NameOID.ORGANIZATIONAL_UNIT_NAME.dotted_string, []):
+        m = _BIN_OU_RE.match(value.strip())
+        if m:
+            return m.group(1)
+    return None
+
+
+def _kz_date(moment: datetime | None) -> date | None:
+    return moment.astimezone(KZ_TZ).date() if moment else None
+
+
+def _serial_hex(serial: int) -> str:
+    text = format(abs(serial), "x")
+    text = text.zfill(len(text) + len(text) % 2)
+    return f"-{text}" if serial < 0 else text
+
+
+def _build(parts: _Parts) -> CertInfo:
+    return CertInfo(
+        not_before=_kz_date(parts.not_before),
+        not_after=_kz_date(parts.not_after),
+        common_name=_first(parts.subject, NameOID.COMMON_NAME),
+        iin_masked=_masked_iin(parts.subject),
+        bin=_bin(parts.subject),
+        organization=_first(parts.subject, NameOID.ORGANIZATION_NAME),
+        purposes=_purposes(parts),
+        issuer=_first(parts.issuer, NameOID.COMMON_NAME),
+        is_nuc=_is_nuc(parts.issuer),
+        serial_hex=_serial_hex(parts.serial),
+        algorithm=_algorithm(parts.key_oid, parts.sig_oid),
+        not_after_at=parts.not_after,
+    )
