@@ -48,16 +48,16 @@ BERLIN_TZ = ZoneInfo(BERLIN)
 WINDOW = Window.default()
 
 
-def almaty(*args: int) -> datetime:
-    return datetime(*args, tzinfo=ALMATY_TZ)  # type: ignore[misc]
+def almaty(y: int, mo: int, d: int, h: int = 0, mi: int = 0, s: int = 0) -> datetime:
+    return datetime(y, mo, d, h, mi, s, tzinfo=ALMATY_TZ)
 
 
-def berlin(*args: int) -> datetime:
-    return datetime(*args, tzinfo=BERLIN_TZ)  # type: ignore[misc]
+def berlin(y: int, mo: int, d: int, h: int = 0, mi: int = 0, s: int = 0) -> datetime:
+    return datetime(y, mo, d, h, mi, s, tzinfo=BERLIN_TZ)
 
 
-def utc(*args: int) -> datetime:
-    return datetime(*args, tzinfo=UTC)  # type: ignore[misc]
+def utc(y: int, mo: int, d: int, h: int = 0, mi: int = 0, s: int = 0) -> datetime:
+    return datetime(y, mo, d, h, mi, s, tzinfo=UTC)
 
 
 def expiry_rows(
