@@ -14,6 +14,7 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+import warnings
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
@@ -349,7 +350,10 @@ def parse_certificate(data: bytes) -> CertInfo:
     if _is_private_der(der):
         raise CertificateError("private")
     try:
-        parts = _parts_from_cryptography(x509.load_der_x509_certificate(der))
+        with warnings.catch_warnings():
+            # cryptography warns about over-long name attributes; a user's file is not our bug.
+            warnings.simplefilter("ignore")
+            parts = _parts_from_cryptography(x509.load_der_x509_certificate(der))
     except Exception:  # untrusted input: any library failure means "try the walk"
         parts = _parts_from_der_walk(der)
     return _build(parts)
