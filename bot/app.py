@@ -1,0 +1,69 @@
+"""Dispatcher wiring; tests build the same dispatcher with a recording session."""
+
+from __future__ import annotations
+
+from aiogram import Bot, Dispatcher
+from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+
+from bot.config import Settings
+from bot.context import Clock, utc_now
+from bot.errors import on_error
+from bot.fsm_storage import DatabaseStorage
+from bot.i18n import LANGUAGES, Translator
+from bot.middlewares import ContextMiddleware, InputLimitMiddleware, ThrottlingMiddleware
+from handlers import build_root_router
+from storage.database import SessionPool
+from storage.encryption import FieldCipher
+
+USER_COMMANDS = (
+    "start", "help", "language", "addkey", "mykeys", "reminders", "faq", "mydata", "forget",
+    "cancel",
+)
+ADMIN_COMMANDS = ("broadcast", "stats")
+
+
+def build_dispatcher(
+    settings: Settings,
+    pool: SessionPool,
+    cipher: FieldCipher,
+    translator: Translator,
+    clock: Clock = utc_now,
+) -> Dispatcher:
+    dp = Dispatcher(
+        storage=DatabaseStorage(pool, cipher, clock),
+        settings=settings,
+        translator=translator,
+        cipher=cipher,
+        session_pool=pool,
+        clock=clock,
+    )
+    dp.update.outer_middleware(ContextMiddleware(pool, cipher, translator, clock))
+    throttling = ThrottlingMiddleware(settings.throttle_per_minute)
+    dp.message.outer_middleware(throttling)
+    dp.callback_query.outer_middleware(throttling)
+    dp.message.outer_middleware(InputLimitMiddleware())
+    dp.errors.register(on_error)
+    dp.include_router(build_root_router())
+    return dp
+
+
+def _commands(translator: Translator, lang: str, names: tuple[str, ...]) -> list[BotCommand]:
+    return [BotCommand(command=n, description=translator.get(lang, f"cmd-{n}")) for n in names]
+
+
+async def register_commands(bot: Bot, translator: Translator, admin_ids: list[int]) -> None:
+    """Per-language command menus; admin commands only in admins' own chats."""
+    default = BotCommandScopeDefault()
+    await bot.set_my_commands(_commands(translator, "ru", USER_COMMANDS), scope=default)
+    for lang in LANGUAGES:
+        await bot.set_my_commands(
+            _commands(translator, lang, USER_COMMANDS), scope=default, language_code=lang
+        )
+    for admin_id in admin_ids:
+        scope = BotCommandScopeChat(chat_id=admin_id)
+        everything = USER_COMMANDS + ADMIN_COMMANDS
+        await bot.set_my_commands(_commands(translator, "ru", everything), scope=scope)
+        for lang in LANGUAGES:
+            await bot.set_my_commands(
+                _commands(translator, lang, everything), scope=scope, language_code=lang
+            )

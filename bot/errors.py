@@ -1,0 +1,39 @@
+"""The global error handler: log with a correlation id, apologise, never leak a traceback."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from aiogram.exceptions import TelegramAPIError
+from aiogram.types import ErrorEvent
+
+from bot.i18n import Translator, language_from_telegram
+
+logger = logging.getLogger("bot.errors")
+
+
+async def on_error(event: ErrorEvent, translator: Translator, **data: Any) -> bool:
+    ref = uuid.uuid4().hex[:8]
+    # Exception type and location only: messages may echo user text, so no str(exc).
+    logger.error(
+        "update %s failed [%s]: %s",
+        event.update.update_id, ref, type(event.exception).__name__,
+        exc_info=(type(event.exception), event.exception, event.exception.__traceback__),
+    )
+    lang = data.get("lang")
+    user = data.get("event_from_user")
+    if lang is None:
+        lang = language_from_telegram(user.language_code if user else None)
+    text = translator.get(lang, "error-generic", ref=ref)
+    chat = data.get("event_chat")
+    bot = data.get("bot")
+    try:
+        if event.update.callback_query is not None:
+            await event.update.callback_query.answer(text, show_alert=True)
+        elif chat is not None and bot is not None:
+            await bot.send_message(chat.id, text)
+    except TelegramAPIError:
+        logger.warning("could not tell the user about error [%s]", ref)
+    return True

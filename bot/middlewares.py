@@ -1,0 +1,94 @@
+"""Outer middlewares: database + user + language per update, throttling, input limits."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Awaitable, Callable
+from datetime import timedelta
+from typing import Any
+
+from aiogram import BaseMiddleware
+from aiogram.types import CallbackQuery, Message, TelegramObject, User
+
+from bot.context import Clock, current_repos
+from bot.i18n import Translator, language_from_telegram
+from storage.database import SessionPool
+from storage.encryption import FieldCipher
+from storage.repositories import Repos
+
+Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+TOUCH_EVERY = timedelta(minutes=10)
+MAX_TEXT = 2000
+
+
+class ContextMiddleware(BaseMiddleware):
+    """Opens one session per update and puts repos, user, lang and t into handler data."""
+
+    def __init__(
+        self, pool: SessionPool, cipher: FieldCipher, translator: Translator, clock: Clock
+    ) -> None:
+        self.pool, self.cipher, self.translator, self.clock = pool, cipher, translator, clock
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        tg_user: User | None = data.get("event_from_user")
+        now = self.clock()
+        async with self.pool() as session:
+            repos = Repos.build(session, self.cipher)
+            user = await repos.users.get_by_tg(tg_user.id) if tg_user else None
+            if user is not None and (user.blocked_at or now - user.last_seen_at > TOUCH_EVERY):
+                await repos.users.touch(user.id, now)
+            lang = user.language if user else language_from_telegram(
+                tg_user.language_code if tg_user else None
+            )
+            data.update(
+                repos=repos, user=user, lang=lang, now=now,
+                t=self.translator.for_lang(lang),
+            )
+            token = current_repos.set(repos)
+            try:
+                result = await handler(event, data)
+                await session.commit()
+                return result
+            finally:
+                current_repos.reset(token)
+
+
+class ThrottlingMiddleware(BaseMiddleware):
+    """At most `per_minute` messages/callbacks per user; the first excess one gets a notice."""
+
+    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.rate = per_minute / 60.0
+        self.capacity = float(max(per_minute // 3, 5))
+        self.clock = clock
+        self.buckets: dict[int, tuple[float, float, bool]] = {}
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        user: User | None = data.get("event_from_user")
+        if user is None or self.rate <= 0:
+            return await handler(event, data)
+        now = self.clock()
+        tokens, last, warned = self.buckets.get(user.id, (self.capacity, now, False))
+        tokens = min(self.capacity, tokens + (now - last) * self.rate)
+        if tokens >= 1:
+            self.buckets[user.id] = (tokens - 1, now, False)
+            if len(self.buckets) > 50_000:  # bounded memory: drop the full (idle) buckets
+                self.buckets = {k: v for k, v in self.buckets.items() if v[0] < self.capacity}
+            return await handler(event, data)
+        self.buckets[user.id] = (tokens, now, True)
+        if not warned:
+            t = data["t"]
+            if isinstance(event, Message):
+                await event.answer(t("throttled"))
+            elif isinstance(event, CallbackQuery):
+                await event.answer(t("throttled"), show_alert=False)
+        return None
+
+
+class InputLimitMiddleware(BaseMiddleware):
+    """Refuses over-long texts politely instead of processing or storing them."""
+
+    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+        if isinstance(event, Message) and event.text and len(event.text) > MAX_TEXT:
+            await event.answer(data["t"]("too-long", length=len(event.text), limit=MAX_TEXT))
+            return None
+        return await handler(event, data)

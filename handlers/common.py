@@ -1,0 +1,65 @@
+"""Pieces several feature routers share: the main menu and the consent gate."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import BaseMiddleware, F, Router
+from aiogram.enums import ChatType
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.i18n import TextFn
+
+MENU_ACTIONS = ("addkey", "mykeys", "reminders", "faq", "language")
+
+
+class MenuCallback(CallbackData, prefix="menu"):
+    action: str
+
+
+def main_menu(t: TextFn) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for action in MENU_ACTIONS:
+        kb.button(text=t(f"btn-menu-{action}"), callback_data=MenuCallback(action=action))
+    kb.adjust(2, 2, 1)
+    return kb.as_markup()
+
+
+class RequireConsent(BaseMiddleware):
+    """Personal features need a registered user who agreed to storage."""
+
+    async def __call__(
+        self,
+        handler: Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]],
+        event: TelegramObject,
+        data: dict[str, Any],
+    ) -> Any:
+        user = data.get("user")
+        if user is not None and user.has_consented:
+            return await handler(event, data)
+        text = data["t"]("consent-required")
+        if isinstance(event, Message):
+            await event.answer(text)
+        elif isinstance(event, CallbackQuery):
+            await event.answer(text, show_alert=True)
+        return None
+
+
+def personal_router(name: str) -> Router:
+    """A router for private chats only, whose handlers run only after consent."""
+    router = Router(name=name)
+    router.message.filter(F.chat.type == ChatType.PRIVATE)
+    router.callback_query.filter(F.message.chat.type == ChatType.PRIVATE)
+    router.message.middleware(RequireConsent())
+    router.callback_query.middleware(RequireConsent())
+    return router
+
+
+async def reply_to(query: CallbackQuery, text: str, **kwargs: Any) -> None:
+    """Answer a button press with a new message in the chat where the button was."""
+    chat_id = query.message.chat.id if query.message else query.from_user.id
+    assert query.bot is not None
+    await query.bot.send_message(chat_id, text, **kwargs)

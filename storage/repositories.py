@@ -1,0 +1,32 @@
+"""The repositories a handler receives, grouped over one session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.encryption import FieldCipher
+from storage.fsm import FsmRepo
+from storage.keys import KeyRepo
+from storage.users import UserRepo
+
+
+@dataclass
+class Repos:
+    session: AsyncSession
+    users: UserRepo
+    keys: KeyRepo
+    fsm: FsmRepo
+
+    @classmethod
+    def build(cls, session: AsyncSession, cipher: FieldCipher) -> Repos:
+        return cls(
+            session=session,
+            users=UserRepo(session, cipher),
+            keys=KeyRepo(session, cipher),
+            fsm=FsmRepo(session, cipher),
+        )
+
+    async def commit(self) -> None:
+        await self.session.commit()

@@ -1,0 +1,128 @@
+"""Users: looked up by a blind index of their Telegram id; the id itself is encrypted."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from storage.dto import UserDTO
+from storage.encryption import FieldCipher
+from storage.models import (
+    Delivery,
+    FsmRecord,
+    KeyRenewal,
+    Reminder,
+    SigningKey,
+    TipSent,
+    User,
+)
+
+
+class UserRepo:
+    def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
+        self.session = session
+        self.cipher = cipher
+
+    def _dto(self, row: User) -> UserDTO:
+        return UserDTO(
+            id=row.id,
+            tg_id=int(self.cipher.decrypt(row.tg_id_enc, "users.tg_id")),
+            language=row.language,
+            timezone=row.timezone,
+            consent_at=row.consent_at,
+            created_at=row.created_at,
+            last_seen_at=row.last_seen_at,
+            blocked_at=row.blocked_at,
+            expiry_offsets=row.expiry_offsets,
+            activity_mode=row.activity_mode,
+            window_start=row.window_start,
+            window_end=row.window_end,
+            weekly_tips=row.weekly_tips,
+            broadcasts_opt_in=row.broadcasts_opt_in,
+            last_checkup_at=row.last_checkup_at,
+        )
+
+    async def _row(self, tg_id: int) -> User | None:
+        index = self.cipher.blind_index(tg_id)
+        return await self.session.scalar(select(User).where(User.tg_index == index))
+
+    async def get_by_tg(self, tg_id: int) -> UserDTO | None:
+        row = await self._row(tg_id)
+        return None if row is None else self._dto(row)
+
+    async def get(self, user_id: int) -> UserDTO | None:
+        row = await self.session.get(User, user_id)
+        return None if row is None else self._dto(row)
+
+    async def create(
+        self, tg_id: int, language: str, timezone: str, now: datetime, consent: bool
+    ) -> UserDTO:
+        """Create the user row; only called once the user has given consent."""
+        row = User(
+            tg_index=self.cipher.blind_index(tg_id),
+            tg_id_enc=self.cipher.encrypt(str(tg_id), "users.tg_id"),
+            language=language,
+            timezone=timezone,
+            consent_at=now if consent else None,
+            created_at=now,
+            last_seen_at=now,
+        )
+        self.session.add(row)
+        await self.session.flush()
+        return self._dto(row)
+
+    async def update_settings(self, user_id: int, **values: object) -> None:
+        allowed = {
+            "language", "timezone", "expiry_offsets", "activity_mode", "window_start",
+            "window_end", "weekly_tips", "broadcasts_opt_in", "last_checkup_at", "consent_at",
+        }
+        unknown = set(values) - allowed
+        if unknown:
+            raise ValueError(f"not a user setting: {sorted(unknown)}")
+        await self.session.execute(update(User).where(User.id == user_id).values(**values))
+
+    async def touch(self, user_id: int, now: datetime) -> None:
+        """Record activity; a user who writes again is no longer considered blocked."""
+        await self.session.execute(
+            update(User).where(User.id == user_id).values(last_seen_at=now, blocked_at=None)
+        )
+
+    async def mark_blocked(self, user_id: int, now: datetime) -> None:
+        await self.session.execute(update(User).where(User.id == user_id).values(blocked_at=now))
+
+    async def delete_everything(self, user_id: int, tg_id: int) -> None:
+        """Delete every row that belongs to the user (also what ON DELETE CASCADE would)."""
+        key_ids = select(SigningKey.id).where(SigningKey.user_id == user_id)
+        await self.session.execute(delete(KeyRenewal).where(KeyRenewal.key_id.in_(key_ids)))
+        for model in (Reminder, Delivery, TipSent, SigningKey):
+            await self.session.execute(delete(model).where(model.user_id == user_id))
+        await self.session.execute(
+            delete(FsmRecord).where(FsmRecord.owner_index == self.cipher.blind_index(tg_id))
+        )
+        await self.session.execute(delete(User).where(User.id == user_id))
+
+    async def count(self) -> int:
+        return int(await self.session.scalar(select(func.count()).select_from(User)) or 0)
+
+
+async def export_rows(session: AsyncSession, user_id: int) -> dict[str, list[dict[str, object]]]:
+    """Non-key rows that belong to a user, for /mydata (keys come decrypted from KeyRepo)."""
+    out: dict[str, list[dict[str, object]]] = {}
+    reminders = await session.scalars(
+        select(Reminder).where(Reminder.user_id == user_id).order_by(Reminder.due_at)
+    )
+    out["reminders"] = [
+        {"kind": r.kind, "stage": r.stage, "key_id": r.key_id, "due_at": r.due_at,
+         "status": r.status, "sent_at": r.sent_at}
+        for r in reminders
+    ]
+    deliveries = await session.scalars(select(Delivery).where(Delivery.user_id == user_id))
+    out["broadcast_deliveries"] = [
+        {"broadcast_id": d.broadcast_id, "status": d.status, "sent_at": d.sent_at}
+        for d in deliveries
+    ]
+    tips = await session.scalars(select(TipSent).where(TipSent.user_id == user_id))
+    out["tips_received"] = [{"tip": s.tip_id, "sent_at": s.sent_at} for s in tips]
+    return out

@@ -1,0 +1,115 @@
+"""Shared fixtures: a migrated SQLite file, the real dispatcher, a recording bot, a fake clock."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+from aiogram import Bot, Dispatcher
+
+from bot.app import build_dispatcher
+from bot.config import Settings
+from bot.i18n import Translator
+from storage.database import SessionPool, create_engine, create_session_pool, migrate
+from storage.encryption import FieldCipher
+from tests.support.telegram import RecordingSession, UpdateFactory, make_bot
+
+ADMIN_ID = 777
+
+
+@dataclass
+class FakeClock:
+    """A controllable 'now' for everything time-dependent."""
+
+    now: datetime = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)  # 11:00 in Almaty
+
+    def __call__(self) -> datetime:
+        return self.now
+
+    def advance(self, **delta: float) -> datetime:
+        self.now += timedelta(**delta)
+        return self.now
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture(scope="session")
+def translator() -> Translator:
+    return Translator()
+
+
+@pytest.fixture
+def data_key() -> bytes:
+    return os.urandom(32)
+
+
+@pytest.fixture
+def cipher(data_key: bytes) -> FieldCipher:
+    return FieldCipher(data_key)
+
+
+@pytest.fixture
+async def db_url(tmp_path: Path) -> str:
+    url = f"sqlite+aiosqlite:///{tmp_path / 'bot.sqlite3'}"
+    await migrate(url)
+    return url
+
+
+@pytest.fixture
+async def pool(db_url: str) -> AsyncIterator[SessionPool]:
+    engine = create_engine(db_url)
+    yield create_session_pool(engine)
+    await engine.dispose()
+
+
+@pytest.fixture
+def settings(db_url: str, tmp_path: Path) -> Settings:
+    return Settings(
+        _env_file=None,  # type: ignore[call-arg]
+        bot_token="4242:TEST-token-for-recorded-sessions-only",
+        database_url=db_url,
+        admin_ids=[ADMIN_ID],
+        data_dir=tmp_path,
+        throttle_per_minute=600,
+    )
+
+
+@pytest.fixture
+async def bot() -> AsyncIterator[Bot]:
+    bot = make_bot()
+    yield bot
+    await bot.session.close()
+
+
+@pytest.fixture
+def session(bot: Bot) -> RecordingSession:
+    assert isinstance(bot.session, RecordingSession)
+    return bot.session
+
+
+@pytest.fixture
+def dp(
+    settings: Settings,
+    pool: SessionPool,
+    cipher: FieldCipher,
+    translator: Translator,
+    clock: FakeClock,
+) -> Dispatcher:
+    return build_dispatcher(settings, pool, cipher, translator, clock)
+
+
+@pytest.fixture
+def ru_user() -> UpdateFactory:
+    return UpdateFactory(user_id=1001, language_code="ru")
+
+
+@pytest.fixture
+def kk_user() -> UpdateFactory:
+    return UpdateFactory(user_id=1002, language_code="kk")
