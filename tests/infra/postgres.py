@@ -1,8 +1,8 @@
 """A throw-away PostgreSQL server for tests.
 
 `PostgresServer` runs initdb + pg_ctl in a temp dir on 127.0.0.1 and a free port, tuned for speed
-(no fsync), and removes everything on exit. With `KILT_TEST_PG_URL` set it uses that server instead
-and only creates (and later drops) databases on it.
+(no fsync), and removes everything on exit. With `KILT_TEST_PG_URL` set it uses that server and
+database instead, and only creates (and later drops) extra databases on it.
 
     with PostgresServer() as pg:
         pg.url                      # postgresql+asyncpg://kilt@127.0.0.1:<port>/kilt_test
@@ -145,10 +145,13 @@ class PostgresServer:
     def start(self) -> None:
         started = time.monotonic()
         if self.external:
+            # the given database is used as is (it exists, e.g. a CI service's POSTGRES_DB);
+            # only the databases we create there are ours to drop
             self._base_url = make_url(os.environ[ENV_URL]).set(drivername="postgresql+asyncpg")
+            self.database = self._base_url.database or "postgres"
             self.host = self._base_url.host or "127.0.0.1"
             self.port = self._base_url.port or 5432
-            self._create(self.database, drop_on_stop=True)
+            self._execute("select 1")  # fail here, clearly, if the server is unreachable
         else:
             self._start_local()
         self.startup_seconds = time.monotonic() - started
@@ -194,8 +197,9 @@ class PostgresServer:
             self._created.clear()
             return
         if self._running and self.tmpdir is not None:
-            self._pg(["pg_ctl", "-D", str(self.data_dir), "-m", "immediate", "-w", "stop"],
-                     check=False)
+            self._pg(
+                ["pg_ctl", "-D", str(self.data_dir), "-m", "immediate", "-w", "stop"], check=False
+            )
             self._running = False
         if self.tmpdir is not None:
             shutil.rmtree(self.tmpdir, ignore_errors=True)
@@ -230,8 +234,14 @@ class PostgresServer:
         env = {k: v for k, v in os.environ.items() if not k.startswith("PG")}
         env["LC_ALL"] = "C"
         proc = subprocess.run(
-            cmd, cwd=self.tmpdir, env=env, capture_output=True, text=True,
-            timeout=timeout, check=False, **kwargs,
+            cmd,
+            cwd=self.tmpdir,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=timeout,
+            check=False,
+            **kwargs,
         )
         if check and proc.returncode != 0:
             raise PostgresError(
@@ -241,10 +251,21 @@ class PostgresServer:
         return proc
 
     def _initdb(self) -> None:
-        self._pg([
-            "initdb", "-D", str(self.data_dir), "-U", SUPERUSER, "--auth=trust", "-E", "UTF8",
-            "--locale=C", "--no-sync", "--no-instructions",
-        ])
+        self._pg(
+            [
+                "initdb",
+                "-D",
+                str(self.data_dir),
+                "-U",
+                SUPERUSER,
+                "--auth=trust",
+                "-E",
+                "UTF8",
+                "--locale=C",
+                "--no-sync",
+                "--no-instructions",
+            ]
+        )
 
     def _pg_ctl_start(self) -> None:
         assert self.tmpdir is not None
@@ -252,10 +273,21 @@ class PostgresServer:
             f"-h {self.host} -p {self.port} -k {self.tmpdir} -F "
             "-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
         )
-        self._pg([
-            "pg_ctl", "-D", str(self.data_dir), "-l", str(self.log_path), "-o", opts,
-            "-w", "-t", str(int(self.start_timeout)), "start",
-        ])
+        self._pg(
+            [
+                "pg_ctl",
+                "-D",
+                str(self.data_dir),
+                "-l",
+                str(self.log_path),
+                "-o",
+                opts,
+                "-w",
+                "-t",
+                str(int(self.start_timeout)),
+                "start",
+            ]
+        )
 
     # ------------------------------------------------------------------ databases
     @property
@@ -271,9 +303,8 @@ class PostgresServer:
     def _admin_dsn(self) -> str:
         # asyncpg wants a plain postgresql:// DSN; the maintenance db always exists
         assert self._base_url is not None
-        return (
-            self._base_url.set(drivername="postgresql", database="postgres")
-            .render_as_string(hide_password=False)
+        return self._base_url.set(drivername="postgresql", database="postgres").render_as_string(
+            hide_password=False
         )
 
     def _execute(self, sql: str) -> None:

@@ -118,8 +118,9 @@ def echo_dispatcher() -> Dispatcher:
     @dp.message(Command("lang"))
     async def lang(message: Message) -> None:
         assert message.from_user is not None
-        await message.answer(f"lang=<b>{message.from_user.language_code}</b> &amp; more",
-                             parse_mode="HTML")
+        await message.answer(
+            f"lang=<b>{message.from_user.language_code}</b> &amp; more", parse_mode="HTML"
+        )
 
     @dp.message(Command("menu"))
     async def menu(message: Message) -> None:
@@ -246,11 +247,18 @@ async def test_tta_injected_update(tta_server: TTAServer, tta_client: TTAClient)
         edits.append(message.text or "")
 
     async with polling(dp, bot):
-        update = await tta_client.inject_update({"edited_message": {
-            "message_id": 1, "date": int(time.time()), "edit_date": int(time.time()),
-            "chat": {"id": chat, "type": "private", "first_name": "T"},
-            "from": TTAClient.user(chat), "text": "changed",
-        }})
+        update = await tta_client.inject_update(
+            {
+                "edited_message": {
+                    "message_id": 1,
+                    "date": int(time.time()),
+                    "edit_date": int(time.time()),
+                    "chat": {"id": chat, "type": "private", "first_name": "T"},
+                    "from": TTAClient.user(chat),
+                    "text": "changed",
+                }
+            }
+        )
         assert update["update_id"] >= 1
         for _ in range(100):
             if edits:
@@ -283,8 +291,7 @@ time.sleep(60)
 def test_bot_process_kill_and_restart(tmp_path: Path) -> None:
     log = tmp_path / "bot.log"
     env = {"BOT_TOKEN": "1:x"}
-    with BotProcess(env, cwd=tmp_path, log_path=log,
-                    args=[sys.executable, "-c", FAKE_BOT]) as bot:
+    with BotProcess(env, cwd=tmp_path, log_path=log, args=[sys.executable, "-c", FAKE_BOT]) as bot:
         assert str(tmp_path) in bot.wait_for_log("bot up 1:x", timeout=20)
         bot.wait_for_log("to stderr", timeout=20)
         assert bot.kill(signal.SIGKILL) == -signal.SIGKILL
@@ -300,8 +307,12 @@ def test_bot_process_kill_and_restart(tmp_path: Path) -> None:
 
 
 def test_bot_process_reports_early_exit(tmp_path: Path) -> None:
-    with BotProcess({}, cwd=tmp_path, log_path=tmp_path / "b.log",
-                    args=[sys.executable, "-c", "raise SystemExit('no config')"]) as bot:
+    with BotProcess(
+        {},
+        cwd=tmp_path,
+        log_path=tmp_path / "b.log",
+        args=[sys.executable, "-c", "raise SystemExit('no config')"],
+    ) as bot:
         with pytest.raises(RuntimeError, match="no config"):
             bot.wait_for_log("never", timeout=20)
         assert bot.returncode == 1

@@ -75,6 +75,8 @@ def ensure_emulator_installed(deps: Path | None = None) -> Path:
     A file lock keeps parallel test processes (xdist) from installing over each other."""
     deps = deps or tta_deps_dir()
     node_dir = deps / "node"
+    if _package_json(deps).is_file():
+        return node_dir / "node_modules"  # installed: no lock, so a read-only cache works too
     node_dir.mkdir(parents=True, exist_ok=True)
     with open(deps / ".install.lock", "w") as lock:
         fcntl.flock(lock, fcntl.LOCK_EX)
@@ -83,9 +85,19 @@ def ensure_emulator_installed(deps: Path | None = None) -> Path:
             if npm is None:
                 raise TTAError(f"npm is not installed and {TTA_PACKAGE} is not in {deps}")
             proc = subprocess.run(
-                [npm, "install", "--prefix", str(node_dir), "--no-audit", "--no-fund",
-                 f"{TTA_PACKAGE}@{TTA_VERSION}"],
-                capture_output=True, text=True, timeout=600, check=False,
+                [
+                    npm,
+                    "install",
+                    "--prefix",
+                    str(node_dir),
+                    "--no-audit",
+                    "--no-fund",
+                    f"{TTA_PACKAGE}@{TTA_VERSION}",
+                ],
+                capture_output=True,
+                text=True,
+                timeout=600,
+                check=False,
             )
             if proc.returncode != 0 or not _package_json(deps).is_file():
                 raise TTAError(f"npm install failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-3000:]}")
@@ -204,8 +216,12 @@ class TTAServer:
         log = open(self.log_dir / f"{name}.log", "ab")  # noqa: SIM115 - closed in stop()
         self._logs.append(log)
         return subprocess.Popen(
-            argv, env={**os.environ, **self.extra_env, **env}, stdout=log,
-            stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, cwd=self.shared_dir,
+            argv,
+            env={**os.environ, **self.extra_env, **env},
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            cwd=self.shared_dir,
         )
 
     def _start_pair(self, node_modules: Path) -> None:
@@ -216,17 +232,24 @@ class TTAServer:
         self._emu = self._spawn(
             "emulator",
             ["node", str(self.shared_dir / "start_emulator.js")],
-            {"TTA_HOST": "127.0.0.1", "TTA_PORT": str(self.emu_port),
-             "NODE_PATH": str(node_modules)},
+            {
+                "TTA_HOST": "127.0.0.1",
+                "TTA_PORT": str(self.emu_port),
+                "NODE_PATH": str(node_modules),
+            },
         )
         self._wait_http(self._emu, f"{self.emulator_url}/", "emulator")
-        shim_env = {"TTA_EMU_URL": self.emulator_url, "TTA_SHIM_HOST": "127.0.0.1",
-                    "TTA_SHIM_PORT": str(self.shim_port)}
+        shim_env = {
+            "TTA_EMU_URL": self.emulator_url,
+            "TTA_SHIM_HOST": "127.0.0.1",
+            "TTA_SHIM_PORT": str(self.shim_port),
+        }
         if self.shim_config:
             shim_env["TTA_SHIM_CONFIG"] = json.dumps(self.shim_config)
         # the shim needs aiohttp, which this interpreter (the project's venv) has
-        self._shim = self._spawn("shim", [sys.executable, str(self.shared_dir / "shim.py")],
-                                 shim_env)
+        self._shim = self._spawn(
+            "shim", [sys.executable, str(self.shared_dir / "shim.py")], shim_env
+        )
         self._wait_http(self._shim, f"{self.base_url}/_shim/health", "shim", need_ok=True)
 
     def _wait_http(
@@ -236,8 +259,9 @@ class TTAServer:
         deadline = time.monotonic() + self.startup_timeout
         while time.monotonic() < deadline:
             if proc.poll() is not None:
-                raise TTAError(f"{name} exited with {proc.returncode}:\n"
-                               f"{_tail(self.log_dir / f'{name}.log')}")
+                raise TTAError(
+                    f"{name} exited with {proc.returncode}:\n{_tail(self.log_dir / f'{name}.log')}"
+                )
             try:
                 with urllib.request.urlopen(url, timeout=1):
                     return
@@ -247,8 +271,10 @@ class TTAServer:
             except OSError:
                 pass
             time.sleep(0.05)
-        raise TTAError(f"{name} did not answer {url} within {self.startup_timeout}s:\n"
-                       f"{_tail(self.log_dir / f'{name}.log')}")
+        raise TTAError(
+            f"{name} did not answer {url} within {self.startup_timeout}s:\n"
+            f"{_tail(self.log_dir / f'{name}.log')}"
+        )
 
     def _stop_children(self) -> None:
         _stop_process(self._shim, 5.0)
@@ -427,9 +453,13 @@ class TTAClient:
         reply_to: Mapping[str, Any] | None,
         extra: Mapping[str, Any] | None,
     ) -> dict[str, Any]:
-        sender = dict(user) if user else self.user(
-            user_fields.get("user_id") or (chat_id if chat_id > 0 else 1),
-            **{k: v for k, v in user_fields.items() if k != "user_id"},
+        sender = (
+            dict(user)
+            if user
+            else self.user(
+                user_fields.get("user_id") or (chat_id if chat_id > 0 else 1),
+                **{k: v for k, v in user_fields.items() if k != "user_id"},
+            )
         )
         sender.setdefault("is_bot", False)
         msg: dict[str, Any] = {
@@ -482,11 +512,23 @@ class TTAClient:
         `user` (a full User dict) overrides the user_* fields. `document` is a Document from
         upload(). Returns the message as sent (the emulator assigns message_id itself)."""
         msg = self._message(
-            chat_id, text, user=user,
-            user_fields={"user_id": user_id, "first_name": first_name, "last_name": last_name,
-                         "username": username, "language_code": language_code},
-            chat_type=chat_type, chat_title=chat_title, entities=entities, document=document,
-            caption=caption, reply_to=reply_to, extra=extra,
+            chat_id,
+            text,
+            user=user,
+            user_fields={
+                "user_id": user_id,
+                "first_name": first_name,
+                "last_name": last_name,
+                "username": username,
+                "language_code": language_code,
+            },
+            chat_type=chat_type,
+            chat_title=chat_title,
+            entities=entities,
+            document=document,
+            caption=caption,
+            reply_to=reply_to,
+            extra=extra,
         )
         await self._request("POST", "/sendMessage", json_body=msg)
         return self._clean(msg)
@@ -511,11 +553,23 @@ class TTAClient:
         word = text.split(maxsplit=1)[0]
         entities = [{"offset": 0, "length": _utf16_len(word), "type": "bot_command"}]
         msg = self._message(
-            chat_id, text, user=user,
-            user_fields={"user_id": user_id, "first_name": first_name, "last_name": last_name,
-                         "username": username, "language_code": language_code},
-            chat_type=chat_type, chat_title=chat_title, entities=entities, document=None,
-            caption=None, reply_to=None, extra=None,
+            chat_id,
+            text,
+            user=user,
+            user_fields={
+                "user_id": user_id,
+                "first_name": first_name,
+                "last_name": last_name,
+                "username": username,
+                "language_code": language_code,
+            },
+            chat_type=chat_type,
+            chat_title=chat_title,
+            entities=entities,
+            document=None,
+            caption=None,
+            reply_to=None,
+            extra=None,
         )
         await self._request("POST", "/sendCommand", json_body=msg)
         return self._clean(msg)
@@ -536,9 +590,16 @@ class TTAClient:
         (as returned by bot_messages), `data` the button's callback_data. The callback query
         id is assigned by the emulator; see calls("answerCallbackQuery") for the answer."""
         chat_id = int(message["chat"]["id"])
-        sender = dict(user) if user else self.user(
-            user_id or (chat_id if chat_id > 0 else 1), first_name=first_name,
-            last_name=last_name, username=username, language_code=language_code,
+        sender = (
+            dict(user)
+            if user
+            else self.user(
+                user_id or (chat_id if chat_id > 0 else 1),
+                first_name=first_name,
+                last_name=last_name,
+                username=username,
+                language_code=language_code,
+            )
         )
         sender.setdefault("is_bot", False)
         query = {
@@ -580,8 +641,12 @@ class TTAClient:
         raw.pop("message_id", None)  # an edit merges its own params into the stored message
         msg: dict[str, Any] = {
             "message_id": int(record["messageId"]),
-            "from": {"id": self.bot_id, "is_bot": True, "first_name": "TTA Test Bot",
-                     "username": "tta_test_bot"},
+            "from": {
+                "id": self.bot_id,
+                "is_bot": True,
+                "first_name": "TTA Test Bot",
+                "username": "tta_test_bot",
+            },
             "chat": self._chat_of(chat_id),
             "date": _seconds(record.get("time")),
         }
@@ -779,8 +844,13 @@ class BotProcess:
             log.flush()
             # a new session: the test's Ctrl-C does not reach the bot, kill() only hits it
             self._proc = subprocess.Popen(
-                self.args, cwd=self.cwd, env=env, stdout=log, stderr=subprocess.STDOUT,
-                stdin=subprocess.DEVNULL, start_new_session=True,
+                self.args,
+                cwd=self.cwd,
+                env=env,
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                stdin=subprocess.DEVNULL,
+                start_new_session=True,
             )
 
     def kill(self, sig: int = signal.SIGKILL, wait: bool | None = None) -> int | None:
@@ -824,11 +894,14 @@ class BotProcess:
                 if regex.search(line):
                     return line
             if not self.running:
-                raise RuntimeError(f"bot exited ({self.returncode}) before logging "
-                                   f"{regex.pattern!r}:\n{text[-4000:]}")
+                raise RuntimeError(
+                    f"bot exited ({self.returncode}) before logging "
+                    f"{regex.pattern!r}:\n{text[-4000:]}"
+                )
             if time.monotonic() >= deadline:
-                raise TimeoutError(f"bot did not log {regex.pattern!r} in {timeout}s:\n"
-                                   f"{text[-4000:]}")
+                raise TimeoutError(
+                    f"bot did not log {regex.pattern!r} in {timeout}s:\n{text[-4000:]}"
+                )
             time.sleep(0.05)
 
 
