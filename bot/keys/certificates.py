@@ -92,7 +92,9 @@ CERT_MIMES: Final = frozenset(
     }
 )
 # NUC file keys are named AUTH_RSA256_…, RSA256_…, GOSTKNCA_…, GOST512_… (.p12).
-_NUC_KEY_NAME_RE: Final = re.compile(r"^(?:AUTH_RSA|AUTH_GOST|RSA\d*_|GOST)", re.IGNORECASE)
+_NUC_KEY_NAME_RE: Final = re.compile(
+    r"^(?:AUTH_(?:RSA|GOST)|RSA\d*_|GOST(?:KNCA|\d*_))", re.IGNORECASE
+)
 _PEM_PRIVATE_RE: Final = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
 _PEM_PRIVATE_BYTES_RE: Final = re.compile(rb"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
 _PEM_CERT_RE: Final = re.compile(
@@ -205,8 +207,29 @@ def _decode_oid(raw: bytes) -> str:
     return ".".join(str(a) for a in head + arcs[1:])
 
 
-_OID_PKCS7_DATA: Final = "1.2.840.113549.1.7.1"
-_OID_PKCS7_SIGNED: Final = "1.2.840.113549.1.7.2"
+# DER-encoded OID bodies (without tag/length), compared as byte prefixes so a truncated
+# head still matches. PKCS#7 data / signedData open a PKCS#12 PFX; PKCS#5 (PBES2) and
+# PKCS#12 PBE schemes open an EncryptedPrivateKeyInfo.
+_PFX_CONTENT_OIDS: Final = (
+    bytes.fromhex("2a864886f70d010701"),  # 1.2.840.113549.1.7.1
+    bytes.fromhex("2a864886f70d010702"),  # 1.2.840.113549.1.7.2
+)
+_KEY_ENCRYPTION_OID_PREFIXES: Final = (
+    bytes.fromhex("2a864886f70d0105"),  # 1.2.840.113549.1.5 (PKCS#5)
+    bytes.fromhex("2a864886f70d010c01"),  # 1.2.840.113549.1.12.1 (PKCS#12 PBE)
+)
+
+
+def _oid_matches(buf: bytes, tlv: _Tlv, candidates: tuple[bytes, ...]) -> bool:
+    """True if the (possibly truncated) OID body starts with / is a prefix of a candidate."""
+    body = buf[tlv.start : min(tlv.end, len(buf))]
+    if len(body) < 3:
+        return False
+    complete = tlv.end <= len(buf)
+    for cand in candidates:
+        if body.startswith(cand) or (not complete and cand.startswith(body)):
+            return True
+    return False
 
 
 def _der_shape(buf: bytes) -> UploadKind:
@@ -229,28 +252,31 @@ def _der_shape(buf: bytes) -> UploadKind:
         if not kids:
             return "unknown"
         first = kids[0]
+        second = kids[1] if len(kids) >= 2 else None
         if first.tag == 0x30:
             inner = next(_children(buf, first, truncated_ok=True), None)
             if inner is None:
                 return "unknown"
-            if inner.tag == 0x06 and len(kids) >= 2 and kids[1].tag == 0x04:
-                # EncryptedPrivateKeyInfo: AlgorithmIdentifier + OCTET STRING.
+            if inner.tag == 0x06 and (
+                (second is not None and second.tag == 0x04)
+                or _oid_matches(buf, inner, _KEY_ENCRYPTION_OID_PREFIXES)
+            ):
+                # EncryptedPrivateKeyInfo: AlgorithmIdentifier (a PBE scheme) + OCTET STRING.
                 return "private"
             if inner.tag in (0xA0, 0x02):
                 # tbsCertificate starts with [0] version or the serial number.
                 return "certificate"
             return "unknown"
-        if first.tag == 0x02 and first.end <= len(buf):
+        if first.tag == 0x02 and first.end <= len(buf) and second is not None:
             version = int.from_bytes(_content(buf, first), "big")
-            second = kids[1] if len(kids) >= 2 else None
-            if second is None:
-                return "unknown"
             if version == 3 and second.tag == 0x30:
                 oid_tlv = next(_children(buf, second, truncated_ok=True), None)
-                if oid_tlv is not None and oid_tlv.tag == 0x06:
-                    oid = _decode_oid(_content(buf, oid_tlv))
-                    if oid in (_OID_PKCS7_DATA, _OID_PKCS7_SIGNED):
-                        return "private"  # PKCS#12 PFX
+                if (
+                    oid_tlv is not None
+                    and oid_tlv.tag == 0x06
+                    and _oid_matches(buf, oid_tlv, _PFX_CONTENT_OIDS)
+                ):
+                    return "private"  # PKCS#12 PFX
             if version in (0, 1) and second.tag in (0x30, 0x02, 0x04):
                 # PKCS#8 (version, AlgorithmIdentifier), PKCS#1 RSA (0, modulus),
                 # SEC1 EC (1, OCTET STRING private scalar).

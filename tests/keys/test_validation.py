@@ -3,7 +3,6 @@ from __future__ import annotations
 from datetime import date
 
 import pytest
-from certgen import TEST_BIN, TEST_IIN, find_prefix, with_control_digit
 
 from bot.keys.validation import (
     KIND_CLOUD,
@@ -22,6 +21,7 @@ from bot.keys.validation import (
     validate_expiry_date,
     validate_issue_date,
 )
+from tests.keys.certgen import TEST_BIN, TEST_IIN, find_prefix, with_control_digit
 
 TODAY = date(2025, 6, 10)
 
