@@ -267,6 +267,12 @@ async def test_tta_injected_update(tta_server: TTAServer, tta_client: TTAClient)
     assert edits == ["changed"]
 
 
+def test_tta_unavailable_gives_reason(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(tta_infra.shutil, "which", lambda name: None)
+    ok, reason = tta_infra.tta_available()
+    assert not ok and "node" in reason
+
+
 def test_html_to_text() -> None:
     assert html_to_text('<b>a</b> &lt;b&gt; <a href="x">l</a> &#1178;&#x4e2d;') == "a <b> l Қ中"
 
@@ -322,3 +328,4 @@ def test_bot_process_default_command() -> None:
     bot = BotProcess({"BOT_TOKEN": make_token()})
     assert bot.args == [sys.executable, "-m", "bot", "run"]
     assert bot.cwd == Path(__file__).resolve().parents[2]
+    assert bot.log_path is None and bot.log_text() == ""  # no temp file until it starts

@@ -800,11 +800,8 @@ class BotProcess:
         self.args = list(args) if args is not None else [sys.executable, "-m", "bot", "run"]
         self.inherit_env = inherit_env
         self.stop_timeout = stop_timeout
-        if log_path is None:
-            fd, name = tempfile.mkstemp(prefix="kilt-bot-", suffix=".log")
-            os.close(fd)
-            log_path = name
-        self.log_path = Path(log_path)
+        # without a path, a temp file is made at the first start (and kept, for post-mortems)
+        self.log_path: Path | None = Path(log_path) if log_path is not None else None
         self.starts = 0
         self._proc: subprocess.Popen[bytes] | None = None
 
@@ -838,6 +835,10 @@ class BotProcess:
         env = {**os.environ, **self.env} if self.inherit_env else dict(self.env)
         env.setdefault("PYTHONUNBUFFERED", "1")  # log lines appear as they happen
         self.starts += 1
+        if self.log_path is None:
+            fd, name = tempfile.mkstemp(prefix="kilt-bot-", suffix=".log")
+            os.close(fd)
+            self.log_path = Path(name)
         with open(self.log_path, "ab") as log:
             # one line (repr escapes newlines) so wait_for_log can skip it
             log.write(f"\n=== start #{self.starts}: {self.args!r}\n".encode())
@@ -877,6 +878,8 @@ class BotProcess:
         self.start()
 
     def log_text(self) -> str:
+        if self.log_path is None:
+            return ""
         try:
             return self.log_path.read_text(errors="replace")
         except OSError:
