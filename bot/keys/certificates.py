@@ -313,17 +313,23 @@ def looks_like_private_key_text(text: str) -> bool:
     if _PEM_PRIVATE_RE.search(text):
         return True
     for m in _B64_RUN_RE.finditer(text):
-        compact = re.sub(r"\s+", "", m.group())
-        if len(compact) < 64 or not re.search(r"[0-9+/]", compact):
-            continue  # plain prose also matches the character class
-        blob = _b64decode(compact)
-        if blob is not None and _is_private_der(blob):
-            return True
+        words = m.group().split()
+        # The run may swallow Latin words around the blob ("here <blob> thanks"), so also
+        # try only the long pieces; a lost short last line is fine, the shape test copes
+        # with a truncated tail.
+        for candidate in ("".join(words), "".join(w for w in words if len(w) >= 16)):
+            if len(candidate) < 64 or not re.search(r"[0-9+/]", candidate):
+                continue  # plain prose also matches the character class
+            blob = _b64decode(candidate)
+            if blob is not None and _is_private_der(blob):
+                return True
     return False
 
 
 def _b64decode(text: str) -> bytes | None:
     body = text.rstrip("=")
+    if len(body) % 4 == 1:
+        body = body[:-1]  # a stray char can never be valid base64; keep the rest
     try:
         return base64.b64decode(body + "=" * (-len(body) % 4), validate=True)
     except (binascii.Error, ValueError):
@@ -469,7 +475,7 @@ def _parts_from_der_walk(der: bytes) -> _Parts:
         if len(times) != 2:
             raise _DerError("validity")
         not_before, not_after = (_parse_time(der, t) for t in times)
-    except (_DerError, StopIteration, ValueError):
+    except (ValueError, StopIteration, IndexError):  # _DerError is a ValueError
         raise CertificateError("unreadable") from None
 
     parts = _Parts(subject={}, issuer={}, not_before=not_before, not_after=not_after)
@@ -478,20 +484,24 @@ def _parts_from_der_walk(der: bytes) -> _Parts:
     for target, tlv in ((parts.subject, subject), (parts.issuer, issuer)):
         try:
             target.update(_walk_name(der, tlv))
-        except _DerError:
+        except _BEST_EFFORT_ERRORS:
             pass
     try:
         parts.sig_oid = _first_oid(der, sig_alg)
         parts.key_oid = _first_oid(der, next(_children(der, spki)))
-    except (_DerError, StopIteration):
+    except _BEST_EFFORT_ERRORS:
         pass
     for extra in fields[6:]:
         if extra.tag == 0xA3:
             try:
                 _walk_extensions(der, extra, parts)
-            except (_DerError, StopIteration):
+            except _BEST_EFFORT_ERRORS:
                 pass
     return parts
+
+
+# Malformed optional parts (bad unpacking, empty sequences, bad text) are skipped.
+_BEST_EFFORT_ERRORS: Final = (ValueError, StopIteration, IndexError)
 
 
 def _first_oid(der: bytes, seq: _Tlv) -> str:

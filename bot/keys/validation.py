@@ -52,6 +52,7 @@ _TODAY_WORDS: Final = frozenset({"today", "сегодня", "бүгін", "бу�
 _YMD_RE: Final = re.compile(r"(\d{4})([./\- ])(\d{1,2})\2(\d{1,2})")
 # Day first; the same separator must be used twice so "12.05-24" is not guessed at.
 _DMY_RE: Final = re.compile(r"(\d{1,2})([./\- ])(\d{1,2})\2(\d{4}|\d{2})")
+_YEAR_SUFFIX_RE: Final = re.compile(r"(?<=\d)\s*(?:г|года|год|ж|жыл|жылы)?\.?$")
 
 
 def parse_date(text: str, today: date) -> date:
@@ -64,6 +65,8 @@ def parse_date(text: str, today: date) -> date:
     s = " ".join(text.split()).casefold()
     if s in _TODAY_WORDS:
         return today
+    # "12.05.2024 г." / "12.05.2024ж." - a year suffix people add out of habit.
+    s = _YEAR_SUFFIX_RE.sub("", s)
     # Tolerate spaces around separators ("12 . 05 . 2024").
     s = re.sub(r"\s*([./-])\s*", r"\1", s)
     if m := _YMD_RE.fullmatch(s):
@@ -196,6 +199,9 @@ _NOT_A_PASSWORD: Final = frozenset(
 )
 
 
+_EMAIL_RE: Final = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]{2,}")
+
+
 def _tokens(text: str) -> list[str]:
     out = []
     for raw in text.split():
@@ -224,7 +230,7 @@ def _has_twelve_digit_number(text: str) -> bool:
 
 
 def _is_mixed_secret(tok: str, min_len: int) -> bool:
-    if len(tok) < min_len or "@" in tok or "://" in tok:
+    if len(tok) < min_len or "://" in tok or _EMAIL_RE.fullmatch(tok):
         return False
     return (
         any(c.isupper() for c in tok)

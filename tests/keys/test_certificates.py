@@ -3,6 +3,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import datetime as dt
+import random
 import textwrap
 import warnings
 
@@ -432,6 +433,11 @@ def test_base64_key_blob_in_message(blob_factory: object) -> None:
     assert looks_like_private_key_text("файл: " + base64.b64encode(blob).decode() + " вот")
 
 
+def test_base64_blob_surrounded_by_latin_words() -> None:
+    text = "here it is " + _b64_wrapped(make_p12()) + " thanks bro"
+    assert looks_like_private_key_text(text)
+
+
 @pytest.mark.parametrize(
     "text",
     [
@@ -451,3 +457,25 @@ def test_base64_certificate_is_not_a_key() -> None:
     cert, _ = make_cert()
     assert not looks_like_private_key_text(_b64_wrapped(der(cert)))
     assert not looks_like_private_key_text(pem(cert).decode())
+
+
+# --- robustness ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_mutated_inputs_never_crash(seed: int) -> None:
+    """Random corruption yields a CertInfo or a CertificateError, never another exception."""
+    rng = random.Random(seed)
+    samples = [der(make_cert()[0]), raw_certificate(version=5), make_p12()[:400]]
+    for _ in range(300):
+        data = bytearray(rng.choice(samples))
+        for _ in range(rng.randint(1, 4)):
+            data[rng.randrange(len(data))] = rng.randrange(256)
+        if rng.random() < 0.3:
+            data = data[: rng.randrange(1, len(data))]
+        try:
+            parse_certificate(bytes(data))
+        except CertificateError:
+            pass
+        classify_upload("x.bin", None, bytes(data[:64]))
+        looks_like_private_key_text(base64.b64encode(bytes(data)).decode())

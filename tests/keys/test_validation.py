@@ -44,6 +44,11 @@ TODAY = date(2025, 6, 10)
         ("12 . 05 . 2024", date(2024, 5, 12)),
         ("12 05 2024", date(2024, 5, 12)),
         ("29.02.2024", date(2024, 2, 29)),
+        ("12.05.2024г", date(2024, 5, 12)),
+        ("12.05.2024 г.", date(2024, 5, 12)),
+        ("12.05.2024 года", date(2024, 5, 12)),
+        ("12.05.24ж.", date(2024, 5, 12)),
+        ("12.05.2024 жыл", date(2024, 5, 12)),
     ],
 )
 def test_parse_date_formats(text: str, expected: date) -> None:
@@ -270,6 +275,7 @@ def test_find_sensitive_iin(text: str) -> None:
         "Qwerty123",
         "флешка в сейфе Qwerty123",
         "Abc123",
+        "P@ssw0rd",
     ],
 )
 def test_find_sensitive_password(text: str) -> None:
