@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "migrate":
             from storage.database import migrate_sync
 
+            settings.data_keys()  # first start: create ./data/data.key too
             migrate_sync(settings.database_url)
             print("database is up to date")
             return 0
@@ -59,9 +60,9 @@ def main(argv: list[str] | None = None) -> int:
             counts = asyncio.run(rotate_all(settings))
             print("re-encrypted: " + ", ".join(f"{k}={v}" for k, v in counts.items()))
             return 0
+        settings.require_token()
         from bot.runtime import main as run_main
 
-        settings.require_token()
         asyncio.run(run_main(settings, webhook=args.webhook))
         return 0
     except ConfigError as exc:

@@ -113,3 +113,25 @@ def ru_user() -> UpdateFactory:
 @pytest.fixture
 def kk_user() -> UpdateFactory:
     return UpdateFactory(user_id=1002, language_code="kk")
+
+
+# PostgreSQL started by the tests themselves (initdb + pg_ctl on 127.0.0.1).
+from tests.infra.postgres import postgres_server, postgres_url  # noqa: E402,F401
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+async def backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The same storage tests on the embedded SQLite file and on a real PostgreSQL."""
+    if request.param == "sqlite":
+        url = f"sqlite+aiosqlite:///{tmp_path / 'storage.sqlite3'}"
+    else:
+        url = request.getfixturevalue("postgres_url")
+    await migrate(url)
+    return url
+
+
+@pytest.fixture
+async def backend_pool(backend_url: str) -> AsyncIterator[SessionPool]:
+    engine = create_engine(backend_url)
+    yield create_session_pool(engine)
+    await engine.dispose()

@@ -1,0 +1,157 @@
+"""Repositories on SQLite and PostgreSQL: encryption, ownership, deletion, rotation."""
+
+from __future__ import annotations
+
+import os
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select, text
+
+from storage.database import SessionPool
+from storage.dto import KeyDraft
+from storage.encryption import DecryptionError, FieldCipher
+from storage.models import Base
+from storage.repositories import Repos
+from storage.rotation import rotate_session
+
+NOW = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
+SECRET_LABEL = "Мой ЭЦП для налогов ТОО Алма"
+SECRET_NOTE = "в сейфе у бухгалтера, синяя флешка"
+
+
+def draft(**kw: object) -> KeyDraft:
+    values: dict[str, object] = dict(
+        kind="file", purpose="both", expires_on=date(2027, 3, 1), label=SECRET_LABEL,
+        issued_on=date(2026, 3, 1), storage_note=SECRET_NOTE, company="ТОО Алма",
+    )
+    values.update(kw)
+    return KeyDraft(**values)  # type: ignore[arg-type]
+
+
+async def test_user_lookup_by_blind_index(backend_pool: SessionPool, cipher: FieldCipher) -> None:
+    async with backend_pool() as s:
+        repos = Repos.build(s, cipher)
+        created = await repos.users.create(123456789, "kk", "Asia/Almaty", NOW, True)
+        await s.commit()
+    async with backend_pool() as s:
+        repos = Repos.build(s, cipher)
+        found = await repos.users.get_by_tg(123456789)
+        assert found is not None and found.id == created.id and found.tg_id == 123456789
+        assert found.consent_at == NOW and found.language == "kk"
+        assert await repos.users.get_by_tg(987) is None
+
+
+async def test_keys_belong_to_their_owner(backend_pool: SessionPool, cipher: FieldCipher) -> None:
+    async with backend_pool() as s:
+        repos = Repos.build(s, cipher)
+        alice = await repos.users.create(1, "ru", "Asia/Almaty", NOW, True)
+        bob = await repos.users.create(2, "ru", "Asia/Almaty", NOW, True)
+        key = await repos.keys.add(alice.id, draft(), NOW)
+        await s.commit()
+        assert key.label == SECRET_LABEL and key.storage_note == SECRET_NOTE
+        # Bob cannot read, change, renew or delete Alice's key.
+        assert await repos.keys.get_owned(bob.id, key.id) is None
+        assert not await repos.keys.update(bob.id, key.id, NOW, label="x")
+        assert not await repos.keys.renew(bob.id, key.id, date(2028, 1, 1), NOW)
+        assert not await repos.keys.delete(bob.id, key.id)
+        assert not await repos.keys.mark_used(bob.id, key.id, NOW)
+        await s.commit()
+        mine = await repos.keys.get_owned(alice.id, key.id)
+        assert mine is not None and mine.label == SECRET_LABEL
+
+
+async def test_edit_renew_history_and_delete(backend_pool: SessionPool, cipher: FieldCipher) -> None:
+    async with backend_pool() as s:
+        repos = Repos.build(s, cipher)
+        user = await repos.users.create(1, "ru", "Asia/Almaty", NOW, True)
+        key = await repos.keys.add(user.id, draft(), NOW)
+        later = NOW + timedelta(days=1)
+        assert await repos.keys.update(user.id, key.id, later, label="Жұмыс кілті", storage_note=None)
+        assert await repos.keys.renew(user.id, key.id, date(2028, 3, 1), later)
+        await s.commit()
+        got = await repos.keys.get_owned(user.id, key.id)
+        assert got is not None
+        assert got.label == "Жұмыс кілті" and got.storage_note is None
+        assert got.expires_on == date(2028, 3, 1)
+        assert got.renewals == [(date(2027, 3, 1), date(2028, 3, 1), later)]
+        assert [k.id for k in await repos.keys.list_for_user(user.id)] == [key.id]
+        assert await repos.keys.delete(user.id, key.id)
+        await s.commit()
+        assert await repos.keys.list_for_user(user.id) == []
+
+
+async def count_rows(pool: SessionPool) -> dict[str, int]:
+    async with pool() as s:
+        out = {}
+        for table in Base.metadata.sorted_tables:
+            out[table.name] = int(await s.scalar(select(func.count()).select_from(table)) or 0)
+        return out
+
+
+async def test_delete_everything_leaves_no_row(backend_pool: SessionPool, cipher: FieldCipher) -> None:
+    async with backend_pool() as s:
+        repos = Repos.build(s, cipher)
+        user = await repos.users.create(55, "kk", "Asia/Almaty", NOW, True)
+        key = await repos.keys.add(user.id, draft(), NOW)
+        await repos.keys.renew(user.id, key.id, date(2028, 1, 1), NOW)
+        await repos.fsm.save("bot:55:55", 55, NOW, state="AddKey:label", data={"label": "x"})
+        other = await repos.users.create(56, "ru", "Asia/Almaty", NOW, True)
+        await repos.keys.add(other.id, draft(label="other"), NOW)
+        await s.commit()
+        await repos.users.delete_everything(user.id, 55)
+        await s.commit()
+    counts = await count_rows(backend_pool)
+    assert counts["users"] == 1 and counts["keys"] == 1
+    assert counts["key_renewals"] == 0 and counts["fsm_records"] == 0
+
+
+async def test_rotation_reencrypts_and_reindexes(backend_pool: SessionPool) -> None:
+    old_key, new_key = os.urandom(32), os.urandom(32)
+    old = FieldCipher(old_key)
+    async with backend_pool() as s:
+        repos = Repos.build(s, old)
+        user = await repos.users.create(77, "ru", "Asia/Almaty", NOW, True)
+        await repos.keys.add(user.id, draft(), NOW)
+        await s.commit()
+    with pytest.raises(DecryptionError):
+        async with backend_pool() as s:
+            await Repos.build(s, FieldCipher(new_key)).keys.list_for_user(user.id)
+    rotating = FieldCipher(new_key, [old_key])
+    async with backend_pool() as s:
+        counts = await rotate_session(s, rotating)
+    assert counts["keys.label_enc"] == 1 and counts["users.tg_id_enc"] == 1
+    fresh = FieldCipher(new_key)  # DATA_KEY_OLD dropped after rotation
+    async with backend_pool() as s:
+        repos = Repos.build(s, fresh)
+        found = await repos.users.get_by_tg(77)
+        assert found is not None
+        assert (await repos.keys.list_for_user(found.id))[0].label == SECRET_LABEL
+
+
+async def test_raw_database_holds_no_plaintext(
+    backend_url: str, backend_pool: SessionPool, cipher: FieldCipher
+) -> None:
+    tg_id = 918273645
+    async with backend_pool() as s:
+        repos = Repos.build(s, cipher)
+        user = await repos.users.create(tg_id, "ru", "Asia/Almaty", NOW, True)
+        await repos.keys.add(user.id, draft(), NOW)
+        await repos.fsm.save(f"b:{tg_id}:{tg_id}", tg_id, NOW, state="s", data={"label": SECRET_LABEL})
+        await s.commit()
+    needles = [SECRET_LABEL, SECRET_NOTE, "ТОО Алма", str(tg_id)]
+    if backend_url.startswith("sqlite"):
+        path = backend_url.split("///", 1)[1]
+        async with backend_pool() as s:  # fold the WAL into the main file first
+            await s.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
+        raw = b"".join(open(p, "rb").read() for p in [path] if os.path.exists(p))
+    else:
+        async with backend_pool() as s:
+            parts = []
+            for table in Base.metadata.sorted_tables:
+                for row in (await s.execute(select(table))).all():
+                    parts.append(repr(tuple(row)).encode())
+            raw = b"\n".join(parts)
+    for needle in needles:
+        assert needle.encode("utf-8") not in raw, needle
+        assert needle.encode("utf-16-le") not in raw, needle
