@@ -110,6 +110,7 @@ def classify_upload(filename: str | None, mime: str | None, head: bytes | None) 
     Private-key evidence from ANY source wins over certificate evidence: refusing a
     certificate by mistake is cheap, accepting a key is not.
     """
+    filename = filename.strip() if filename else None
     ext = PurePosixPath(filename).suffix.lower() if filename else ""
     mime_l = (mime or "").split(";")[0].strip().lower()
     sniffed = _sniff(head) if head else "unknown"
@@ -615,7 +616,7 @@ def _algorithm(*oids: str | None) -> Algorithm:
 
 def _purposes(parts: _Parts) -> frozenset[str]:
     ku = parts.key_usage or frozenset()
-    out: set[str] = set()
+    out: set[Purpose] = set()
     # NUC AUTH certificates: digitalSignature + keyEncipherment (keyAgreement on EC keys)
     # and/or the clientAuth EKU. SIGN certificates carry nonRepudiation.
     if ("digital_signature" in ku and ku & {"key_encipherment", "key_agreement"}) or (
