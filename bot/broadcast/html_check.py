@@ -229,7 +229,10 @@ def plain_text(text: str) -> str:
 
 
 def visible_length(text: str) -> int:
-    """Length in UTF-16 code units after parsing, which is how Telegram counts its limits."""
+    """Length in UTF-16 code units after parsing, which is how Telegram counts its limits.
+
+    Telegram also trims surrounding whitespace, so this is a safe upper bound.
+    """
     return len(plain_text(text).encode("utf-16-le")) // 2
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import re
 from collections.abc import Iterator, Mapping
+from collections.abc import Set as AbstractSet
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,11 +83,11 @@ class TipsLibrary:
         reshuffles the rest, so users who are halfway through keep their sequence."""
         return sorted(self._rotation, key=lambda tid: _rank(order_seed, tid))
 
-    def next_tip_for(self, sent_ids: set[str], order_seed: int) -> str | None:
+    def next_tip_for(self, sent_ids: AbstractSet[str], order_seed: int) -> str | None:
         """The first rotation tip not in sent_ids, or None when the user has had them all."""
         return next((tid for tid in self.order_for(order_seed) if tid not in sent_ids), None)
 
-    def next_tip_cycle(self, sent_ids: set[str], order_seed: int = 0) -> tuple[str, bool]:
+    def next_tip_cycle(self, sent_ids: AbstractSet[str], order_seed: int = 0) -> tuple[str, bool]:
         """Next tip and reset=True when a new round starts (the caller then clears sent_ids)."""
         tip_id = self.next_tip_for(sent_ids, order_seed)
         if tip_id is not None:

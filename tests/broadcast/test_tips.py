@@ -256,3 +256,9 @@ def test_all_problems_are_reported_at_once(tmp_path: Path) -> None:
     with pytest.raises(TipsError) as info:
         load_tips(tmp_path)
     assert "unclosed tag <b>" in str(info.value) and "&bogus;" in str(info.value)
+
+
+def test_topic_ids_match_the_knowledge_base() -> None:
+    # Kept as a copy so tips load without the Q&A module; this guards against drift.
+    knowledge = pytest.importorskip("bot.qa.knowledge")
+    assert set(knowledge.TOPIC_IDS) == TOPICS
