@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dto import KeyDraft, KeyDTO
 from storage.encryption import FieldCipher
-from storage.models import KeyRenewal, SigningKey
+from storage.models import KeyRenewal, Reminder, SigningKey
 
 EDITABLE = {"kind", "holder", "purpose", "issued_on", "expires_on", "label", "storage_note",
             "company", "reminders_stopped", "password_changed"}
@@ -141,6 +141,7 @@ class KeyRepo:
             SigningKey.id == key_id, SigningKey.user_id == user_id
         )
         await self.session.execute(delete(KeyRenewal).where(KeyRenewal.key_id.in_(owned)))
+        await self.session.execute(delete(Reminder).where(Reminder.key_id.in_(owned)))
         result = await self.session.execute(
             delete(SigningKey).where(SigningKey.id == key_id, SigningKey.user_id == user_id)
         )

@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from storage.encryption import FieldCipher
 from storage.fsm import FsmRepo
 from storage.keys import KeyRepo
+from storage.reminders import ReminderRepo
 from storage.users import UserRepo
 
 
@@ -18,6 +19,7 @@ class Repos:
     users: UserRepo
     keys: KeyRepo
     fsm: FsmRepo
+    reminders: ReminderRepo
 
     @classmethod
     def build(cls, session: AsyncSession, cipher: FieldCipher) -> Repos:
@@ -26,6 +28,7 @@ class Repos:
             users=UserRepo(session, cipher),
             keys=KeyRepo(session, cipher),
             fsm=FsmRepo(session, cipher),
+            reminders=ReminderRepo(session),
         )
 
     async def commit(self) -> None:
