@@ -43,7 +43,7 @@ def build_dispatcher(
     dp.callback_query.outer_middleware(throttling)
     dp.message.outer_middleware(InputLimitMiddleware())
     dp.errors.register(on_error)
-    dp.include_router(build_root_router())
+    dp.include_router(build_root_router(settings))
     return dp
 
 

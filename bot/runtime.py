@@ -14,7 +14,9 @@ from aiogram.enums import ParseMode
 
 from bot.app import build_dispatcher, register_commands
 from bot.config import Settings
+from bot.context import utc_now
 from bot.i18n import Translator
+from bot.scheduler import JobContext, build_scheduler
 from storage.database import create_engine, create_session_pool, migrate
 from storage.encryption import FieldCipher
 
@@ -41,12 +43,14 @@ async def main(settings: Settings, webhook: bool = False) -> None:
     translator = Translator()
     bot = make_bot(settings)
     dp = build_dispatcher(settings, pool, cipher, translator)
+    scheduler = build_scheduler(JobContext(bot, pool, cipher, translator, settings, utc_now))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
         await register_commands(bot, translator, settings.admin_ids)
+        scheduler.start()
         logger.info("bot started (%s)", "webhook" if webhook else "long polling")
         if webhook:
             from bot.webhook import serve_webhook
@@ -60,6 +64,8 @@ async def main(settings: Settings, webhook: bool = False) -> None:
             await dp.stop_polling()
             await polling
     finally:
+        if scheduler.running:
+            scheduler.shutdown(wait=False)
         await bot.session.close()
         await engine.dispose()
         logger.info("bot stopped")

@@ -4,16 +4,18 @@ from __future__ import annotations
 
 from aiogram import Router
 
+from bot.config import Settings
 from handlers import fallback, groups, language, privacy, start
 
 
-def build_root_router() -> Router:
+def build_root_router(settings: Settings) -> Router:
     root = Router(name="root")
     root.include_routers(
         groups.build_router(),
         start.build_router(),
         language.build_router(),
         privacy.build_router(),
+        # Feature routers (admin, keys, reminders, …) are added here, one line each.
         fallback.build_router(),  # last: catches what no feature claimed
     )
     return root

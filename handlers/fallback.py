@@ -8,6 +8,7 @@ from aiogram.types import CallbackQuery, Message
 
 from bot.i18n import TextFn
 
+
 async def on_unsupported(message: Message, t: TextFn) -> None:
     await message.answer(t("unsupported-content"))
 

@@ -13,6 +13,7 @@ from handlers.common import MenuCallback, main_menu, reply_to
 from storage.dto import UserDTO
 from storage.repositories import Repos
 
+
 class LanguageCallback(CallbackData, prefix="lang"):
     code: str
 

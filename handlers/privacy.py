@@ -18,6 +18,7 @@ from storage.dto import UserDTO
 from storage.repositories import Repos
 from storage.users import export_rows
 
+
 class ForgetCallback(CallbackData, prefix="forget"):
     confirm: bool
 

@@ -18,6 +18,7 @@ from handlers.common import main_menu, reply_to
 from storage.dto import UserDTO
 from storage.repositories import Repos
 
+
 class ConsentCallback(CallbackData, prefix="consent"):
     agree: bool
 

@@ -58,7 +58,7 @@ def alembic_config(url: str) -> Config:
     return cfg
 
 
-def migrate_sync(url: str, revision: str = "head") -> None:
+def migrate_sync(url: str, revision: str = "heads") -> None:
     """Bring the schema up to `revision` (blocking; Alembic runs its own event loop)."""
     _ensure_sqlite_dir(url)
     command.upgrade(alembic_config(url), revision)
@@ -68,6 +68,6 @@ def downgrade_sync(url: str, revision: str) -> None:
     command.downgrade(alembic_config(url), revision)
 
 
-async def migrate(url: str, revision: str = "head") -> None:
+async def migrate(url: str, revision: str = "heads") -> None:
     """Run migrations from async code, in a worker thread with its own loop."""
     await asyncio.to_thread(migrate_sync, url, revision)
