@@ -21,8 +21,12 @@ GOOD_TOKEN = "123456789:AAH-fake-but-well-formed-token_x"
 def run_cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess[str]:
     full_env = {"PATH": os.environ["PATH"], "PYTHONPATH": str(REPO), **env}
     return subprocess.run(
-        [sys.executable, "-m", "bot", *args], cwd=cwd, env=full_env,
-        capture_output=True, text=True, timeout=120,
+        [sys.executable, "-m", "bot", *args],
+        cwd=cwd,
+        env=full_env,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
 
 

@@ -26,8 +26,13 @@ async def stored_user(pool: SessionPool, cipher: FieldCipher, tg_id: int):  # ty
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])
 async def test_start_greets_in_telegram_language_and_asks_consent(
-    dp: Dispatcher, bot: Bot, session: RecordingSession, translator: Translator,
-    pool: SessionPool, cipher: FieldCipher, lang: str,
+    dp: Dispatcher,
+    bot: Bot,
+    session: RecordingSession,
+    translator: Translator,
+    pool: SessionPool,
+    cipher: FieldCipher,
+    lang: str,
 ) -> None:
     user = UpdateFactory(user_id=5000 + len(lang), language_code=lang)
     await dp.feed_update(bot, user.message("/start"))
@@ -35,7 +40,10 @@ async def test_start_greets_in_telegram_language_and_asks_consent(
     assert text.startswith(translator.get(lang, "start-greeting"))
     assert translator.get(lang, "start-consent-ask") in text
     labels = [label for label, _ in buttons(session)]
-    assert labels == [translator.get(lang, "btn-consent-yes"), translator.get(lang, "btn-consent-no")]
+    assert labels == [
+        translator.get(lang, "btn-consent-yes"),
+        translator.get(lang, "btn-consent-no"),
+    ]
     # Nothing is stored before consent.
     assert await stored_user(pool, cipher, user.user.id) is None
 
@@ -49,8 +57,13 @@ async def test_unknown_language_code_falls_back_to_russian(
 
 
 async def test_consent_stores_user_and_shows_menu(
-    dp: Dispatcher, bot: Bot, session: RecordingSession, translator: Translator,
-    pool: SessionPool, cipher: FieldCipher, kk_user: UpdateFactory,
+    dp: Dispatcher,
+    bot: Bot,
+    session: RecordingSession,
+    translator: Translator,
+    pool: SessionPool,
+    cipher: FieldCipher,
+    kk_user: UpdateFactory,
 ) -> None:
     await dp.feed_update(bot, kk_user.message("/start"))
     yes = buttons(session)[0][1]
@@ -65,8 +78,13 @@ async def test_consent_stores_user_and_shows_menu(
 
 
 async def test_declining_consent_stores_nothing(
-    dp: Dispatcher, bot: Bot, session: RecordingSession, translator: Translator,
-    pool: SessionPool, cipher: FieldCipher, ru_user: UpdateFactory,
+    dp: Dispatcher,
+    bot: Bot,
+    session: RecordingSession,
+    translator: Translator,
+    pool: SessionPool,
+    cipher: FieldCipher,
+    ru_user: UpdateFactory,
 ) -> None:
     await dp.feed_update(bot, ru_user.message("/start"))
     no = buttons(session)[1][1]
@@ -81,7 +99,10 @@ async def consent(dp: Dispatcher, bot: Bot, session: RecordingSession, who: Upda
 
 
 async def test_language_switch_changes_all_later_texts(
-    dp: Dispatcher, bot: Bot, session: RecordingSession, translator: Translator,
+    dp: Dispatcher,
+    bot: Bot,
+    session: RecordingSession,
+    translator: Translator,
     ru_user: UpdateFactory,
 ) -> None:
     await consent(dp, bot, session, ru_user)
@@ -103,7 +124,10 @@ async def test_help_in_both_languages(
 
 
 async def test_cancel_without_dialog(
-    dp: Dispatcher, bot: Bot, session: RecordingSession, translator: Translator,
+    dp: Dispatcher,
+    bot: Bot,
+    session: RecordingSession,
+    translator: Translator,
     ru_user: UpdateFactory,
 ) -> None:
     await dp.feed_update(bot, ru_user.message("/cancel"))
@@ -111,7 +135,10 @@ async def test_cancel_without_dialog(
 
 
 async def test_stale_button_is_answered_politely(
-    dp: Dispatcher, bot: Bot, session: RecordingSession, translator: Translator,
+    dp: Dispatcher,
+    bot: Bot,
+    session: RecordingSession,
+    translator: Translator,
     ru_user: UpdateFactory,
 ) -> None:
     await dp.feed_update(bot, ru_user.callback("something:from:an:old:version"))
@@ -120,7 +147,10 @@ async def test_stale_button_is_answered_politely(
 
 
 async def test_too_long_message_is_refused(
-    dp: Dispatcher, bot: Bot, session: RecordingSession, translator: Translator,
+    dp: Dispatcher,
+    bot: Bot,
+    session: RecordingSession,
+    translator: Translator,
     ru_user: UpdateFactory,
 ) -> None:
     await dp.feed_update(bot, ru_user.message("а" * 3000))

@@ -27,8 +27,13 @@ def last_buttons(session: RecordingSession) -> list[str]:
 
 
 async def register_with_key(
-    dp: Dispatcher, bot: Bot, session: RecordingSession, who: UpdateFactory,
-    pool: SessionPool, cipher: FieldCipher, label: str,
+    dp: Dispatcher,
+    bot: Bot,
+    session: RecordingSession,
+    who: UpdateFactory,
+    pool: SessionPool,
+    cipher: FieldCipher,
+    label: str,
 ) -> None:
     await dp.feed_update(bot, who.message("/start"))
     await dp.feed_update(bot, who.callback(last_buttons(session)[0]))
@@ -38,8 +43,13 @@ async def register_with_key(
         assert user is not None
         await repos.keys.add(
             user.id,
-            KeyDraft(kind="file", purpose="auth", expires_on=date(2027, 1, 1), label=label,
-                     storage_note="флешка в ящике"),
+            KeyDraft(
+                kind="file",
+                purpose="auth",
+                expires_on=date(2027, 1, 1),
+                label=label,
+                storage_note="флешка в ящике",
+            ),
             user.created_at,
         )
         await s.commit()
@@ -47,8 +57,13 @@ async def register_with_key(
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])
 async def test_mydata_exports_decrypted_json(
-    dp: Dispatcher, bot: Bot, session: RecordingSession, translator: Translator,
-    pool: SessionPool, cipher: FieldCipher, lang: str,
+    dp: Dispatcher,
+    bot: Bot,
+    session: RecordingSession,
+    translator: Translator,
+    pool: SessionPool,
+    cipher: FieldCipher,
+    lang: str,
 ) -> None:
     who = UpdateFactory(3000, lang)
     await register_with_key(dp, bot, session, who, pool, cipher, "Жұмыс кілті")
@@ -63,7 +78,10 @@ async def test_mydata_exports_decrypted_json(
 
 
 async def test_mydata_and_forget_without_any_data(
-    dp: Dispatcher, bot: Bot, session: RecordingSession, translator: Translator,
+    dp: Dispatcher,
+    bot: Bot,
+    session: RecordingSession,
+    translator: Translator,
 ) -> None:
     who = UpdateFactory(3100, "kk")
     await dp.feed_update(bot, who.message("/mydata"))
@@ -74,8 +92,13 @@ async def test_mydata_and_forget_without_any_data(
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])
 async def test_forget_confirm_deletes_every_row(
-    dp: Dispatcher, bot: Bot, session: RecordingSession, translator: Translator,
-    pool: SessionPool, cipher: FieldCipher, lang: str,
+    dp: Dispatcher,
+    bot: Bot,
+    session: RecordingSession,
+    translator: Translator,
+    pool: SessionPool,
+    cipher: FieldCipher,
+    lang: str,
 ) -> None:
     who = UpdateFactory(3200, lang)
     await register_with_key(dp, bot, session, who, pool, cipher, "ключ")
@@ -98,7 +121,10 @@ async def test_forget_confirm_deletes_every_row(
 
 
 async def test_personal_commands_in_groups_redirect_to_private(
-    dp: Dispatcher, bot: Bot, session: RecordingSession, translator: Translator,
+    dp: Dispatcher,
+    bot: Bot,
+    session: RecordingSession,
+    translator: Translator,
 ) -> None:
     from aiogram.types import Chat
 

@@ -22,8 +22,13 @@ SECRET_NOTE = "в сейфе у бухгалтера, синяя флешка"
 
 def draft(**kw: object) -> KeyDraft:
     values: dict[str, object] = dict(
-        kind="file", purpose="both", expires_on=date(2027, 3, 1), label=SECRET_LABEL,
-        issued_on=date(2026, 3, 1), storage_note=SECRET_NOTE, company="ТОО Алма",
+        kind="file",
+        purpose="both",
+        expires_on=date(2027, 3, 1),
+        label=SECRET_LABEL,
+        issued_on=date(2026, 3, 1),
+        storage_note=SECRET_NOTE,
+        company="ТОО Алма",
     )
     values.update(kw)
     return KeyDraft(**values)  # type: ignore[arg-type]
@@ -61,13 +66,17 @@ async def test_keys_belong_to_their_owner(backend_pool: SessionPool, cipher: Fie
         assert mine is not None and mine.label == SECRET_LABEL
 
 
-async def test_edit_renew_history_and_delete(backend_pool: SessionPool, cipher: FieldCipher) -> None:
+async def test_edit_renew_history_and_delete(
+    backend_pool: SessionPool, cipher: FieldCipher
+) -> None:
     async with backend_pool() as s:
         repos = Repos.build(s, cipher)
         user = await repos.users.create(1, "ru", "Asia/Almaty", NOW, True)
         key = await repos.keys.add(user.id, draft(), NOW)
         later = NOW + timedelta(days=1)
-        assert await repos.keys.update(user.id, key.id, later, label="Жұмыс кілті", storage_note=None)
+        assert await repos.keys.update(
+            user.id, key.id, later, label="Жұмыс кілті", storage_note=None
+        )
         assert await repos.keys.renew(user.id, key.id, date(2028, 3, 1), later)
         await s.commit()
         got = await repos.keys.get_owned(user.id, key.id)
@@ -89,7 +98,9 @@ async def count_rows(pool: SessionPool) -> dict[str, int]:
         return out
 
 
-async def test_delete_everything_leaves_no_row(backend_pool: SessionPool, cipher: FieldCipher) -> None:
+async def test_delete_everything_leaves_no_row(
+    backend_pool: SessionPool, cipher: FieldCipher
+) -> None:
     async with backend_pool() as s:
         repos = Repos.build(s, cipher)
         user = await repos.users.create(55, "kk", "Asia/Almaty", NOW, True)
@@ -137,7 +148,9 @@ async def test_raw_database_holds_no_plaintext(
         repos = Repos.build(s, cipher)
         user = await repos.users.create(tg_id, "ru", "Asia/Almaty", NOW, True)
         await repos.keys.add(user.id, draft(), NOW)
-        await repos.fsm.save(f"b:{tg_id}:{tg_id}", tg_id, NOW, state="s", data={"label": SECRET_LABEL})
+        await repos.fsm.save(
+            f"b:{tg_id}:{tg_id}", tg_id, NOW, state="s", data={"label": SECRET_LABEL}
+        )
         await s.commit()
     needles = [SECRET_LABEL, SECRET_NOTE, "ТОО Алма", str(tg_id)]
     if backend_url.startswith("sqlite"):

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Callable
+from collections.abc import AsyncGenerator, Callable
 from datetime import datetime
 from typing import Any
 
@@ -16,6 +16,7 @@ from aiogram.methods import (
     DeleteMessage,
     EditMessageReplyMarkup,
     EditMessageText,
+    GetFile,
     GetMe,
     SendDocument,
     SendMessage,
@@ -26,6 +27,7 @@ from aiogram.types import (
     CallbackQuery,
     Chat,
     Document,
+    File,
     Message,
     MessageEntity,
     Update,
@@ -46,6 +48,8 @@ class RecordingSession(BaseSession):
         self.requests: list[TelegramMethod[Any]] = []
         self.failures: list[FailFn] = []
         self._ids = itertools.count(1000)
+        # Contents of files users "sent", by file_id: GetFile + download serve them.
+        self.files: dict[str, bytes] = {}
 
     async def close(self) -> None:
         return None
@@ -60,12 +64,24 @@ class RecordingSession(BaseSession):
         self.requests.append(method)
         return self._result(method)  # type: ignore[return-value]
 
-    async def stream_content(self, *args: Any, **kwargs: Any) -> Any:  # pragma: no cover
-        raise NotImplementedError
+    async def stream_content(
+        self, url: str, *args: Any, **kwargs: Any
+    ) -> AsyncGenerator[bytes, None]:
+        # The file path GetFile answered is "files/<file_id>"; the URL ends with it.
+        file_id = url.rsplit("/files/", 1)[-1]
+        yield self.files[file_id]
 
     def _result(self, method: TelegramMethod[Any]) -> Any:
         if isinstance(method, GetMe):
             return BOT_USER
+        if isinstance(method, GetFile):
+            data = self.files.get(method.file_id, b"")
+            return File(
+                file_id=method.file_id,
+                file_unique_id=f"u-{method.file_id}",
+                file_size=len(data),
+                file_path=f"files/{method.file_id}",
+            )
         if isinstance(method, SendMessage | SendDocument | EditMessageText):
             chat_id = int(method.chat_id or 0)
             return Message(
@@ -114,9 +130,7 @@ class UpdateFactory:
         )
         self.chat = Chat(id=user_id, type="private", first_name="Айгерим")
 
-    def message(
-        self, text: str | None = None, chat: Chat | None = None, **extra: Any
-    ) -> Update:
+    def message(self, text: str | None = None, chat: Chat | None = None, **extra: Any) -> Update:
         entities = None
         if text and text.startswith("/"):
             command = text.split()[0]
@@ -132,22 +146,29 @@ class UpdateFactory:
         )
         return Update(update_id=next(self._update_ids), message=msg)
 
-    def document(
-        self, file_name: str, mime_type: str | None = None, size: int = 1000
-    ) -> Update:
+    def document(self, file_name: str, mime_type: str | None = None, size: int = 1000) -> Update:
         doc = Document(
-            file_id=f"file-{file_name}", file_unique_id=f"u-{file_name}",
-            file_name=file_name, mime_type=mime_type, file_size=size,
+            file_id=f"file-{file_name}",
+            file_unique_id=f"u-{file_name}",
+            file_name=file_name,
+            mime_type=mime_type,
+            file_size=size,
         )
         return self.message(document=doc)
 
     def callback(self, data: str, message: Message | None = None) -> Update:
         msg = message or Message(
-            message_id=next(self._message_ids), date=datetime.now(), chat=self.chat,
-            from_user=BOT_USER, text="…",
+            message_id=next(self._message_ids),
+            date=datetime.now(),
+            chat=self.chat,
+            from_user=BOT_USER,
+            text="…",
         )
         query = CallbackQuery(
-            id=str(next(self._update_ids)), from_user=self.user, chat_instance="ci",
-            message=msg, data=data,
+            id=str(next(self._update_ids)),
+            from_user=self.user,
+            chat_instance="ci",
+            message=msg,
+            data=data,
         )
         return Update(update_id=next(self._update_ids), callback_query=query)
