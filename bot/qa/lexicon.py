@@ -1,0 +1,92 @@
+"""Small hand-made lexicon over folded tokens: stopwords, EDS anchors, kk/ru concept groups.
+
+Concept groups let a Kazakh word match a Russian example of the same meaning (and its
+synonyms), which matters for mixed-language questions and thin example coverage.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+# Folded question/function words of both languages: they say nothing about the topic.
+STOPWORDS = frozenset(
+    """
+    как что где когда почему зачем какои какая какие какое кто чем чего мне меня мои моя мою мое
+    свои своя это этот эта если или и а но в во на с со у к по от до за из для при без про над под
+    через ли же бы не нет да можно нужно надо еще уже я ти ви он она они ми его ее их есть бил била
+    било делать сделать пожалуиста подскажите скажите помогите хочу могу может нельзя такое такои
+    также тоже теперь потом все вообще просто чтоби будет бить очень так там тут здесь то
+    калаи кандаи каида кашан неге нени ма ме ба бе па пе ше гои бола болади болама керек кажет мен
+    сен ол биз сиз менин сенин маган мени бар жок жане пен бен уши ушин деген дегенимиз деп бирак
+    егер осы сол бул ози озим еди екен гана да де та те ни ди ти ге га ка ке ну
+    гов кз ввв http https
+    """.split()
+)
+
+# Folded prefixes that mark a question as being about EDS keys at all.
+ANCHORS: tuple[str, ...] = (
+    "ецп", "ключ", "килт", "подпис", "колтан", "нцалаиер", "егов", "пки", "токен", "сертифика",
+    "парол", "купия", "пин", "куалик", "удостовер", "удик", "флеш", "бот", "смс", "аутх", "рса",
+    "гост", "нуц", "уко", "цон", "хко", "картридер", "биометр", "перевипуск", "мобаил", "айди",
+    "алаяк", "мошенн", "дроп", "код",
+)
+
+# Spelling variants of the same thing, merged before any statistics.
+CANON = {
+    "ецк": "ецп", "еп": "ецп", "едс": "ецп", "кардридер": "картридер", "мобиле": "мобаил",
+}
+
+# concept -> folded prefixes (kk and ru) that express it.
+_CONCEPTS: dict[str, tuple[str, ...]] = {
+    "eds": ("ецп", "колтанб", "подпис"),
+    "key": ("ключ", "килт"),
+    "password": ("парол", "купиясоз", "купия"),
+    "pin": ("пин",),
+    "forget": ("забы", "забил", "умит", "помн", "есим"),
+    "lose": ("потер", "утер", "утрат", "жогал", "пропа"),
+    "steal": ("укра", "краж", "урла", "урлан"),
+    "term": ("срок", "мерзим", "жарамд", "годн"),
+    "renew": ("продл", "перевипус", "обнов", "узарт", "жанарт"),
+    "expire": ("истек", "истеч", "просроч", "законч", "кончил", "битип", "битти", "отип", "откен"),
+    "revoke": ("отозв", "отзив", "аннул", "кери", "блокир", "бугат"),
+    "store": ("хран", "сакта", "сактал", "держ"),
+    "change": ("смен", "помен", "измен", "озгерт", "ауистир"),
+    "notify": ("смс", "уведомл", "оповещ", "хабарла", "ескерт"),
+    "give": ("переда", "отда", "беруге", "берсе", "берди"),
+    "fraud": ("мошен", "афер", "алаяк", "дроп"),
+    "loan": ("кредит", "несие", "заим", "микрокредит"),
+    "idcard": ("удостовер", "удик", "куалик", "аиди"),
+    "reader": ("картридер",),
+    "legal": ("юрлиц", "юридич", "тоо", "жшс", "занди", "компан", "организ", "фирм", "мекеме"),
+    "employee": ("сотрудн", "работник", "кизметкер", "уволи", "жумистан"),
+    "cloud": ("облач", "булт"),
+    "phone": ("телефон", "смартфон", "мобаил", "приложени", "косимша"),
+    "data": ("данн", "дерек", "информац", "акпарат"),
+    "delete": ("удал", "ошир"),
+    "count": ("скольк", "канша"),
+    "myname": ("атим", "имя", "имени"),
+    "get": ("получ", "оформ", "расимд"),
+    "install": ("установ", "орнат", "скача", "жукте"),
+    "two": ("два", "дву", "еки"),
+    "file": ("фаил",),
+    "choose": ("выбр", "выбор", "танда"),
+}
+_PREFIXES: tuple[tuple[str, str], ...] = tuple(
+    sorted(((p, c) for c, ps in _CONCEPTS.items() for p in ps), key=lambda pc: -len(pc[0]))
+)
+
+
+@lru_cache(maxsize=65536)
+def concept_of(token: str) -> str | None:
+    """Concept id a folded token belongs to, if any."""
+    for prefix, concept in _PREFIXES:
+        if token.startswith(prefix):
+            return concept
+    return None
+
+
+def canon(token: str) -> str:
+    """Merge spelling variants (NCALayer typed in any script, ЭЦК/ЭЦП, ...)."""
+    if token.startswith(("нкал", "нцал", "нкел")):
+        return "нцалаиер"
+    return CANON.get(token, token)
