@@ -31,8 +31,12 @@ async def on_error(event: ErrorEvent, translator: Translator, **data: Any) -> bo
     bot = data.get("bot")
     try:
         if event.update.callback_query is not None:
-            await event.update.callback_query.answer(text, show_alert=True)
-        elif chat is not None and bot is not None:
+            try:
+                await event.update.callback_query.answer(text, show_alert=True)
+                return True
+            except TelegramAPIError:
+                pass  # the query was already answered: fall back to a message
+        if chat is not None and bot is not None:
             await bot.send_message(chat.id, text)
     except TelegramAPIError:
         logger.warning("could not tell the user about error [%s]", ref)
