@@ -31,6 +31,7 @@ def build_dispatcher(
 ) -> Dispatcher:
     dp = Dispatcher(
         storage=DatabaseStorage(pool, cipher, clock),
+        disable_fsm=True,  # re-added below, inside ContextMiddleware, to share its session
         settings=settings,
         translator=translator,
         cipher=cipher,
@@ -38,6 +39,7 @@ def build_dispatcher(
         clock=clock,
     )
     dp.update.outer_middleware(ContextMiddleware(pool, cipher, translator, clock))
+    dp.update.outer_middleware(dp.fsm)
     throttling = ThrottlingMiddleware(settings.throttle_per_minute)
     dp.message.outer_middleware(throttling)
     dp.callback_query.outer_middleware(throttling)
