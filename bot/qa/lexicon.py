@@ -31,6 +31,17 @@ ANCHORS: tuple[str, ...] = (
     "алаяк", "мошенн", "дроп", "код",
 )
 
+# Words specific to EDS keys themselves; a question with one of them is never "other service".
+STRONG_ANCHORS: tuple[str, ...] = (
+    "ецп", "ключ", "килт", "подпис", "колтан", "нцалаиер", "пки", "нуц", "уко", "токен",
+    "сертифика", "аутх", "рса", "гост",
+)
+# Other services and everyday topics: with no strong anchor such a question is out of scope.
+OFF_TOPIC: tuple[str, ...] = (
+    "инстаграм", "инста", "уатсап", "ватсап", "уифи", "ваифаи", "каспи", "гмаил", "фаисбук",
+    "тикток", "вконтакт", "погод", "ауа", "футбол", "фильм", "кино", "рецепт", "такси", "ипотек",
+)
+
 # Spelling variants of the same thing, merged before any statistics.
 CANON = {
     "ецк": "ецп", "еп": "ецп", "едс": "ецп", "кардридер": "картридер", "мобиле": "мобаил",
