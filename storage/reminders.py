@@ -1,16 +1,55 @@
-"""Reminder rows: the source of truth for what is due. Pending rows are replaced on change."""
+"""Reminder rows: the source of truth for what is due. Pending rows are replaced on change.
+
+Life of a row: pending → claimed (atomically, with a claim token) → sent | skipped | failed.
+A claimed row goes back to pending when its send could not be attempted (403, network error,
+or a claim older than the recovery timeout after a crash).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, select
+from sqlalchemy import Result, Select, and_, delete, exists, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.elements import ColumnElement
 
-from storage.models import Reminder
+from storage.models import Reminder, User
 
-PENDING = "pending"
+PENDING, CLAIMED, SENT, SKIPPED, FAILED = "pending", "claimed", "sent", "skipped", "failed"
+# Bound the IN (...) lists: SQLite allows 32766 parameters, asyncpg 32767.
+_CHUNK = 500
+
+# (id, user_id, key_id, kind, stage, due_at)
+Row = tuple[int, int, int | None, str, int, datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class Recipient:
+    """What the scan needs to decide whether a user may get a message now (nothing secret)."""
+
+    user_id: int
+    language: str
+    timezone: str
+    window_start: int
+    window_end: int
+    blocked: bool
+    consented: bool
+
+
+def _chunks(ids: Sequence[int]) -> Iterable[list[int]]:
+    for i in range(0, len(ids), _CHUNK):
+        yield list(ids[i : i + _CHUNK])
+
+
+def _rows_query() -> Select[int, int, int | None, str, int, datetime]:
+    r = Reminder
+    return select(r.id, r.user_id, r.key_id, r.kind, r.stage, r.due_at)
+
+
+def _rows(result: Result[int, int, int | None, str, int, datetime]) -> list[Row]:
+    return [(a, b, c, d, e, f) for a, b, c, d, e, f in result.all()]
 
 
 class ReminderRepo:
@@ -39,7 +78,7 @@ class ReminderRepo:
         done = await self._existing(user_id, key_id, kinds)
         for kind, stage, due_at in planned:
             if (kind, stage, due_at) in done:
-                continue  # this exact reminder was already sent or skipped
+                continue  # this exact reminder was already sent, skipped or is being sent
             self.session.add(
                 Reminder(
                     user_id=user_id, key_id=key_id, kind=kind, stage=stage, due_at=due_at,
@@ -71,3 +110,136 @@ class ReminderRepo:
             .order_by(Reminder.due_at)
         )
         return [(k, s, key, d) for k, s, key, d in rows.all()]
+
+    # --- the scan ---------------------------------------------------------------------------
+
+    async def due_page(
+        self, now: datetime, after: tuple[datetime, int] | None, limit: int
+    ) -> list[Row]:
+        """Pending rows due by `now`, in (due_at, id) order after `after`: a range read of
+        the (status, due_at) index, so a scan never touches rows that are not due."""
+        query = _rows_query().where(Reminder.status == PENDING, Reminder.due_at <= now)
+        if after is not None:
+            at, last_id = after
+            query = query.where(
+                or_(Reminder.due_at > at, and_(Reminder.due_at == at, Reminder.id > last_id))
+            )
+        return _rows(
+            await self.session.execute(query.order_by(Reminder.due_at, Reminder.id).limit(limit))
+        )
+
+    async def due_for_users(self, user_ids: Sequence[int], now: datetime) -> list[Row]:
+        """All pending rows due by `now` of these users, so each gets one bundled message."""
+        out: list[Row] = []
+        for chunk in _chunks(user_ids):
+            query = _rows_query().where(
+                Reminder.user_id.in_(chunk), Reminder.status == PENDING, Reminder.due_at <= now
+            )
+            out.extend(_rows(await self.session.execute(query)))
+        return out
+
+    async def recipients(self, user_ids: Sequence[int]) -> dict[int, Recipient]:
+        out: dict[int, Recipient] = {}
+        u = User
+        for chunk in _chunks(user_ids):
+            rows = await self.session.execute(
+                select(u.id, u.language, u.timezone, u.window_start, u.window_end,
+                       u.blocked_at, u.consent_at).where(u.id.in_(chunk))
+            )
+            for uid, lang, tz, ws, we, blocked_at, consent_at in rows.all():
+                out[uid] = Recipient(uid, lang, tz, ws, we, blocked_at is not None,
+                                     consent_at is not None)
+        return out
+
+    async def claim(self, ids: Sequence[int], token: str, now: datetime) -> list[Row]:
+        """Atomically take pending rows for sending; returns the rows this token won.
+
+        A plain conditional UPDATE then a read-back by token: the same on SQLite and
+        PostgreSQL, and a row another scanner claimed first is simply not returned."""
+        for chunk in _chunks(ids):
+            await self.session.execute(
+                update(Reminder)
+                .where(Reminder.id.in_(chunk), Reminder.status == PENDING)
+                .values(status=CLAIMED, claim_token=token, claimed_at=now)
+                .execution_options(synchronize_session=False)
+            )
+        query = _rows_query().where(Reminder.claim_token == token, Reminder.status == CLAIMED)
+        return _rows(await self.session.execute(query))
+
+    async def _set(self, ids: Sequence[int], where: ColumnElement[bool], **values: object) -> int:
+        count = 0
+        for chunk in _chunks(ids):
+            result = await self.session.execute(
+                update(Reminder)
+                .where(Reminder.id.in_(chunk), where)
+                .values(**values)
+                .execution_options(synchronize_session=False)
+            )
+            count += int(result.rowcount)  # type: ignore[attr-defined]
+        return count
+
+    async def skip(self, ids: Sequence[int]) -> int:
+        """Superseded or too-late pending rows: never sent, kept as history."""
+        return await self._set(ids, Reminder.status == PENDING, status=SKIPPED)
+
+    async def mark_sent(self, ids: Sequence[int], token: str, now: datetime) -> int:
+        mine = and_(Reminder.status == CLAIMED, Reminder.claim_token == token)
+        return await self._set(ids, mine, status=SENT, sent_at=now)
+
+    async def finish_claimed(self, ids: Sequence[int], token: str, status: str) -> int:
+        """Close claimed rows that will not be sent (skipped after all, or failed)."""
+        mine = and_(Reminder.status == CLAIMED, Reminder.claim_token == token)
+        return await self._set(ids, mine, status=status)
+
+    async def release(self, ids: Sequence[int], token: str) -> int:
+        """Hand claimed rows back to the queue; nothing was sent for them."""
+        mine = and_(Reminder.status == CLAIMED, Reminder.claim_token == token)
+        return await self._set(ids, mine, status=PENDING, claim_token=None, claimed_at=None)
+
+    async def release_stale(self, claimed_before: datetime) -> int:
+        """Claims left by a crashed scanner go back to pending (see bot/reminders/engine.py)."""
+        result = await self.session.execute(
+            update(Reminder)
+            .where(Reminder.status == CLAIMED, Reminder.claimed_at < claimed_before)
+            .values(status=PENDING, claim_token=None, claimed_at=None)
+            .execution_options(synchronize_session=False)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
+    # --- single rows ------------------------------------------------------------------------
+
+    async def add(
+        self, user_id: int, key_id: int | None, kind: str, stage: int, due_at: datetime
+    ) -> None:
+        """One extra row (a snooze), unless the very same slot already exists."""
+        if (kind, stage, due_at) in await self._existing(user_id, key_id, [kind]):
+            return
+        self.session.add(Reminder(user_id=user_id, key_id=key_id, kind=kind, stage=stage,
+                                  due_at=due_at, status=PENDING))
+        await self.session.flush()
+
+    async def users_without(self, kind: str, limit: int) -> list[int]:
+        """Consenting, reachable users with periodic reminders on and no open `kind` row."""
+        open_row = exists().where(
+            Reminder.user_id == User.id,
+            Reminder.kind == kind,
+            Reminder.status.in_((PENDING, CLAIMED)),
+        )
+        rows = await self.session.scalars(
+            select(User.id)
+            .where(User.consent_at.is_not(None), User.blocked_at.is_(None),
+                   User.activity_mode != "off", ~open_row)
+            .order_by(User.id)
+            .limit(limit)
+        )
+        return list(rows)
+
+    async def statuses(self, user_id: int) -> list[tuple[str, int, int | None, str, datetime]]:
+        """(kind, stage, key_id, status, due_at) of every row of a user, for tests and /mydata."""
+        rows = await self.session.execute(
+            select(Reminder.kind, Reminder.stage, Reminder.key_id, Reminder.status,
+                   Reminder.due_at)
+            .where(Reminder.user_id == user_id)
+            .order_by(Reminder.due_at, Reminder.id)
+        )
+        return [(k, s, key, st, d) for k, s, key, st, d in rows.all()]
