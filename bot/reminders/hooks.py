@@ -1,17 +1,21 @@
-"""Called by the key registry whenever a key changes, so its reminders change at once."""
+"""Called whenever a key or a user's reminder settings change, so reminder rows change at once."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from bot.reminders.planning import (
+    KIND_CHECKUP,
     KIND_EXPIRY,
     KIND_NUDGE_PASSWORD,
     KIND_NUDGE_REVOKE,
     KIND_NUDGE_SMS,
+    KIND_SNOOZE,
     KIND_WHEREABOUTS,
     Window,
     parse_offsets,
+    plan_checkup,
     plan_expiry,
     plan_nudges,
     plan_whereabouts,
@@ -19,12 +23,19 @@ from bot.reminders.planning import (
 from storage.dto import KeyDTO, UserDTO
 from storage.repositories import Repos
 
-KEY_KINDS = (KIND_EXPIRY, KIND_WHEREABOUTS)
+# A snooze ("remind me tomorrow") belongs to the key's old plan: a change replaces it.
+KEY_KINDS = (KIND_EXPIRY, KIND_WHEREABOUTS, KIND_SNOOZE)
 NUDGE_KINDS = (KIND_NUDGE_PASSWORD, KIND_NUDGE_SMS, KIND_NUDGE_REVOKE)
 
 
 def user_window(user: UserDTO) -> Window:
     return Window.from_minutes(user.window_start, user.window_end)
+
+
+def next_whereabouts(user: UserDTO, since: datetime, now: datetime) -> datetime:
+    """Ask again N days after `since`; if that moment has passed, N days from now."""
+    due = plan_whereabouts(since, user.timezone, user_window(user))
+    return due if due > now else plan_whereabouts(now, user.timezone, user_window(user))
 
 
 async def on_key_saved(
@@ -41,9 +52,7 @@ async def on_key_saved(
                              window)
         if r.due_at > now  # a stage already past when the key was saved is not news
     ]
-    planned.append(
-        (KIND_WHEREABOUTS, 0, plan_whereabouts(key.last_activity_at, user.timezone, window))
-    )
+    planned.append((KIND_WHEREABOUTS, 0, next_whereabouts(user, key.last_activity_at, now)))
     await repos.reminders.replace_pending(user.id, key.id, KEY_KINDS, planned)
     if added:
         nudges = [(r.kind, r.stage, r.due_at) for r in plan_nudges(now, user.timezone, window)]
@@ -54,3 +63,26 @@ async def on_key_saved(
 
 async def on_key_deleted(repos: Repos, key_id: int) -> None:
     await repos.reminders.cancel_for_key(key_id)
+
+
+async def plan_user_checkup(repos: Repos, user: UserDTO, now: datetime) -> None:
+    """(Re)plan the periodic security check-up, counted from the last one asked or confirmed
+    (users.last_checkup_at; the engine sets it when it sends one). An overdue one (the mode
+    just got shorter) stays due and goes out at the next window opening."""
+    due = plan_checkup(user.last_checkup_at, user.created_at, user.activity_mode,
+                       user.timezone, user_window(user))
+    planned = [] if due is None else [(KIND_CHECKUP, 0, due)]
+    await repos.reminders.replace_pending(user.id, None, (KIND_CHECKUP,), planned)
+
+
+async def on_settings_changed(
+    repos: Repos, user: UserDTO, now: datetime, **changed: object
+) -> UserDTO:
+    """Save reminder settings and re-plan every key and the check-up with them."""
+    if changed:
+        await repos.users.update_settings(user.id, **changed)
+        user = replace(user, **changed)  # type: ignore[arg-type]
+    for key in await repos.keys.list_for_user(user.id):
+        await on_key_saved(repos, user, key, now)
+    await plan_user_checkup(repos, user, now)
+    return user
