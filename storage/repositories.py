@@ -6,6 +6,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.broadcasts import BroadcastRepo
 from storage.encryption import FieldCipher
 from storage.fsm import FsmRepo
 from storage.keys import KeyRepo
@@ -20,6 +21,7 @@ class Repos:
     keys: KeyRepo
     fsm: FsmRepo
     reminders: ReminderRepo
+    broadcasts: BroadcastRepo
 
     @classmethod
     def build(cls, session: AsyncSession, cipher: FieldCipher) -> Repos:
@@ -29,6 +31,7 @@ class Repos:
             keys=KeyRepo(session, cipher),
             fsm=FsmRepo(session, cipher),
             reminders=ReminderRepo(session),
+            broadcasts=BroadcastRepo(session, cipher),
         )
 
     async def commit(self) -> None:
