@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram import Router
 
 from bot.config import Settings
-from handlers import fallback, groups, language, privacy, start
+from handlers import fallback, groups, keys, language, privacy, start
 
 
 def build_root_router(settings: Settings) -> Router:
@@ -15,6 +15,7 @@ def build_root_router(settings: Settings) -> Router:
         start.build_router(),
         language.build_router(),
         privacy.build_router(),
+        keys.build_router(),  # early: deletes private keys sent in any state
         # Feature routers (admin, keys, reminders, …) are added here, one line each.
         fallback.build_router(),  # last: catches what no feature claimed
     )

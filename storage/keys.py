@@ -12,7 +12,7 @@ from storage.encryption import FieldCipher
 from storage.models import KeyRenewal, Reminder, SigningKey
 
 EDITABLE = {"kind", "holder", "purpose", "issued_on", "expires_on", "label", "storage_note",
-            "company", "reminders_stopped", "password_changed"}
+            "company", "reminders_stopped", "password_changed", "cert_info"}
 ENCRYPTED = {"label": "label_enc", "storage_note": "storage_enc", "company": "company_enc"}
 
 
@@ -99,7 +99,11 @@ class KeyRepo:
             raise ValueError(f"not editable: {sorted(unknown)}")
         values: dict[str, object] = {"updated_at": now}
         for name, value in fields.items():
-            if name in ENCRYPTED:
+            if name == "cert_info":  # certificate details and a BIN, as encrypted JSON
+                values["cert_enc"] = (
+                    None if value is None else self.cipher.encrypt_json(value, "keys.cert")
+                )
+            elif name in ENCRYPTED:
                 column = ENCRYPTED[name]
                 values[column] = self.cipher.encrypt_opt(
                     None if value is None else str(value), f"keys.{name}"

@@ -1,0 +1,135 @@
+"""Key registry: typed callback data, keyboards and text formatting shared by its routers."""
+
+from __future__ import annotations
+
+import html
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
+
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import InlineKeyboardMarkup
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.i18n import TextFn
+from bot.reminders.planning import days_left, key_status
+from storage.dto import KeyDTO, UserDTO
+
+MAX_KEYS = 50
+PAGE_SIZE = 8
+HOLDERS = ("individual", "legal")
+PURPOSES = ("auth", "sign_rsa", "sign_gost", "both")
+MAX_LABEL = 64
+MAX_NOTE = 300
+MAX_COMPANY = 120
+
+
+class AddCb(CallbackData, prefix="ak"):
+    """A button of the /addkey dialog; `action` is checked against the current step."""
+
+    action: str
+    value: str = ""
+
+
+class KeyCb(CallbackData, prefix="k"):
+    """An action on one key; the handler re-checks that the key belongs to the caller."""
+
+    action: str
+    key_id: int
+    page: int = 0
+
+
+class EditCb(CallbackData, prefix="ke"):
+    key_id: int
+    field: str
+    value: str = ""
+
+
+class ListCb(CallbackData, prefix="kl"):
+    action: str  # "page" | "ics" | "add"
+    page: int = 0
+
+
+def local_today(user: UserDTO, now: datetime) -> date:
+    return now.astimezone(ZoneInfo(user.timezone)).date()
+
+
+def fmt_date(d: date | None) -> str:
+    return "—" if d is None else d.strftime("%d.%m.%Y")
+
+
+def esc(text: str | None) -> str:
+    return html.escape(text or "")
+
+
+def status_text(t: TextFn, expires_on: date, now: datetime, tz: str) -> str:
+    left = days_left(expires_on, now, tz)
+    if left == 0:
+        return t("keys-status-today")
+    status = key_status(expires_on, now, tz)
+    if status == "expired":
+        return t("keys-status-expired", days=-left)
+    return t(f"keys-status-{status}", days=left)
+
+
+def status_icon(expires_on: date, now: datetime, tz: str) -> str:
+    return {"valid": "🟢", "expiring": "🟡", "expired": "🔴"}[key_status(expires_on, now, tz)]
+
+
+def nav_row(kb: InlineKeyboardBuilder, t: TextFn, back: bool = True) -> None:
+    """Back and Cancel on every step of the dialog."""
+    if back:
+        kb.button(text=t("btn-keys-back"), callback_data=AddCb(action="back"))
+    kb.button(text=t("btn-keys-cancel"), callback_data=AddCb(action="cancel"))
+
+
+def choice_keyboard(
+    t: TextFn, action: str, values: tuple[str, ...], back: bool = True
+) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for value in values:
+        kb.button(text=t(f"btn-keys-{action}-{value}"), callback_data=AddCb(action=action,
+                                                                          value=value))
+    nav_row(kb, t, back)
+    kb.adjust(*([1] * len(values)), 2 if back else 1)
+    return kb.as_markup()
+
+
+def key_lines(t: TextFn, key: KeyDTO, now: datetime, tz: str) -> list[str]:
+    """The full card of a key; user text is escaped."""
+    lines = [
+        f"🔑 <b>{esc(key.label)}</b>",
+        t("keys-field-kind", value=t(f"keys-kind-{key.kind}")),
+        t("keys-field-holder", value=t(f"keys-holder-{key.holder}")),
+    ]
+    if key.company:
+        lines.append(t("keys-field-company", value=esc(key.company)))
+    bin_ = (key.cert_info or {}).get("bin")
+    if bin_:
+        lines.append(t("keys-field-bin", value=bin_))
+    lines += [
+        t("keys-field-purpose", value=t(f"keys-purpose-{key.purpose}")),
+        t("keys-field-issued", value=fmt_date(key.issued_on)),
+        t("keys-field-expires", value=fmt_date(key.expires_on)),
+        status_icon(key.expires_on, now, tz) + " " + status_text(t, key.expires_on, now, tz),
+        t("keys-field-used", value=fmt_date(key.last_activity_at.astimezone(ZoneInfo(tz)).date())),
+    ]
+    if key.renewals:
+        lines.append(t("keys-field-renewals", count=len(key.renewals)))
+    if key.reminders_stopped:
+        lines.append(t("keys-field-reminders-off"))
+    return lines
+
+
+def key_keyboard(t: TextFn, key: KeyDTO, page: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for action in ("edit", "renew", "used", "where"):
+        kb.button(text=t(f"btn-keys-{action}"), callback_data=KeyCb(action=action, key_id=key.id,
+                                                                     page=page))
+    stop = "resume" if key.reminders_stopped else "stop"
+    kb.button(text=t(f"btn-keys-{stop}"), callback_data=KeyCb(action=stop, key_id=key.id,
+                                                               page=page))
+    kb.button(text=t("btn-keys-delete"), callback_data=KeyCb(action="del", key_id=key.id,
+                                                             page=page))
+    kb.button(text=t("btn-keys-to-list"), callback_data=ListCb(action="page", page=page))
+    kb.adjust(2, 2, 2, 1)
+    return kb.as_markup()
