@@ -46,7 +46,10 @@ def _word_features(tokens: list[str]) -> list[str]:
     feats = [f"w:{s}" for s in stems]
     feats += [f"w:{stem_ru(t)}" for t in tokens if stem_ru(t) not in stems]
     feats += [f"b:{a}_{b}" for a, b in zip(stems, stems[1:], strict=False)]
-    feats += [f"k:{c}" for t in tokens if (c := concept_of(t)) is not None]
+    concepts = sorted({c for t in tokens if (c := concept_of(t)) is not None})
+    feats += [f"k:{c}" for c in concepts]
+    # Pairs of meanings ("how many" + "term" = validity) disambiguate short questions.
+    feats += [f"kk:{a}+{b}" for i, a in enumerate(concepts) for b in concepts[i + 1 :]]
     return feats
 
 

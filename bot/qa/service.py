@@ -22,7 +22,7 @@ _CODE_RE = re.compile(
     r"(?:код|kod|code|смс|sms|cмс|пин|pin)[^\d\n]{0,20}(?<!\d)\d{4,6}(?!\d)", re.IGNORECASE
 )
 _PASSWORD_RE = re.compile(
-    r"(?:пароль|парольім|password|parol|pass|құпия\s?сөз\w*|купия\s?соз\w*|kupiya\s?soz\w*)"
+    r"(?:парол\w*|password|parol\w*|pass|құпия\s?сөз\w*|купия\s?соз\w*|kupiya\s?soz\w*)"
     r"\s*([:=—-]|это|is|\s)\s*(\S{4,})",
     re.IGNORECASE,
 )
