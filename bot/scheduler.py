@@ -34,6 +34,9 @@ Registrar = Callable[[AsyncIOScheduler, JobContext], None]
 # Feature modules append their `register_jobs` here (one line each, in build_scheduler).
 def _registrars() -> list[Registrar]:
     registrars: list[Registrar] = []
+    from bot.reminders.engine import register_jobs as reminder_jobs
+
+    registrars.append(reminder_jobs)
     return registrars
 
 

@@ -163,8 +163,13 @@ class ReminderRepo:
                 .values(status=CLAIMED, claim_token=token, claimed_at=now)
                 .execution_options(synchronize_session=False)
             )
-        query = _rows_query().where(Reminder.claim_token == token, Reminder.status == CLAIMED)
-        return _rows(await self.session.execute(query))
+        won: list[Row] = []
+        for chunk in _chunks(ids):  # read back by primary key + token: no scan of claims
+            query = _rows_query().where(
+                Reminder.id.in_(chunk), Reminder.claim_token == token, Reminder.status == CLAIMED
+            )
+            won.extend(_rows(await self.session.execute(query)))
+        return won
 
     async def _set(self, ids: Sequence[int], where: ColumnElement[bool], **values: object) -> int:
         count = 0

@@ -1,0 +1,193 @@
+"""The reminder scan: due rows → one bundled message per user, exactly once across restarts.
+
+Every scan (APScheduler, every settings.reminder_scan_seconds):
+1. recovers claims older than the claim timeout (a crashed scanner's leftovers → pending);
+2. reads pending rows with due_at <= now page by page through the (status, due_at) index;
+3. per user, keeps the newest row per (key, kind) and marks superseded / too-late ones
+   'skipped' (after downtime: one catch-up message, not a burst of stale ones);
+4. for users who consented, are not blocked and are inside their delivery window, claims the
+   rows atomically (UPDATE ... WHERE status='pending' + read-back by token), commits, sends one
+   message (paced, 429/403 handled) and marks the rows 'sent' in its own commit.
+
+Crash semantics — AT-LEAST-ONCE for the one message in flight. A claim commits before the
+send and 'sent' commits right after it. A crash between claim and send leaves rows 'claimed';
+they return to 'pending' once older than the claim timeout (checked at start-up and on every
+scan) and are sent then: nothing is lost. A crash in the instant between Telegram accepting
+the message and the 'sent' commit is the only case that repeats a message (once). We prefer
+that to at-most-once, which would silently drop a warning that a key is about to expire. A
+scanner never sends on a claim older than half the timeout, so a live scanner and a recovery
+never both send the same row.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import uuid
+from collections import Counter
+from collections.abc import AsyncGenerator
+from contextlib import aclosing
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+
+from bot.broadcast.pacing import Pacer
+from bot.context import Clock
+from bot.i18n import Translator
+from bot.reminders.hooks import plan_user_checkup
+from bot.reminders.planning import (
+    KIND_CHECKUP,
+    DueReminder,
+    Window,
+    bundle_by_user,
+    select_deliverable,
+)
+from bot.reminders.sender import Claim, ReminderSender
+from storage.database import SessionPool
+from storage.encryption import FieldCipher
+from storage.reminders import Recipient, ReminderRepo
+from storage.repositories import Repos
+
+if TYPE_CHECKING:
+    from bot.scheduler import JobContext
+
+logger = logging.getLogger(__name__)
+
+
+def claim_timeout(scan_seconds: float) -> timedelta:
+    """How old a claim must be before recovery: 30 scans, between 20 s and 10 min."""
+    return timedelta(seconds=min(max(30 * scan_seconds, 20.0), 600.0))
+
+
+def deliverable_now(user: Recipient, now: datetime) -> bool:
+    if user.blocked or not user.consented:
+        return False
+    local = now.astimezone(ZoneInfo(user.timezone)).time()
+    return Window.from_minutes(user.window_start, user.window_end).contains(local)
+
+
+@dataclass
+class ScanReport:
+    counts: Counter[str] = field(default_factory=Counter)
+
+    def __getitem__(self, outcome: str) -> int:
+        return self.counts[outcome]
+
+
+class ReminderEngine:
+    def __init__(
+        self, bot: Bot, pool: SessionPool, cipher: FieldCipher, translator: Translator,
+        clock: Clock, *, pacer: Pacer | None = None, timeout: timedelta = timedelta(minutes=10),
+        page_size: int = 2000, batch_users: int = 50,
+    ) -> None:
+        self.pool, self.cipher, self.clock = pool, cipher, clock
+        self.timeout, self.page_size, self.batch_users = timeout, page_size, batch_users
+        self.sender = ReminderSender(
+            bot, pool, cipher, translator, pacer or Pacer(25.0, 1.0),
+            claim_budget=timeout.total_seconds() / 2,
+        )
+
+    async def recover(self) -> int:
+        """Claims older than the timeout belong to a scanner that died: back to pending."""
+        async with self.pool() as session:
+            released = await ReminderRepo(session).release_stale(self.clock() - self.timeout)
+            await session.commit()
+        if released:
+            logger.warning("reminders: recovered %d claims left by an interrupted scan", released)
+        return released
+
+    async def claimed_batches(self, now: datetime) -> AsyncGenerator[Claim, None]:
+        """Decide and claim, a batch of users at a time (lazily: the caller sends in between,
+        so a claim is young when its message goes out). Skips are committed as found."""
+        after: tuple[datetime, int] | None = None
+        seen: set[int] = set()  # at most one message per user per scan
+        while True:
+            async with self.pool() as session:
+                repo = ReminderRepo(session)
+                page = await repo.due_page(now, after, self.page_size)
+                if not page:
+                    return
+                after = (page[-1][5], page[-1][0])
+                users = sorted({row[1] for row in page} - seen)
+                seen.update(users)
+                ready = await self._decide(repo, users, now)
+                await session.commit()
+            for i in range(0, len(ready), self.batch_users):
+                yield await self._claim(ready[i : i + self.batch_users])
+
+    async def _decide(
+        self, repo: ReminderRepo, users: list[int], now: datetime
+    ) -> list[list[DueReminder]]:
+        rows = [DueReminder(*r) for r in await repo.due_for_users(users, now)]
+        recipients = await repo.recipients(users)
+        to_send, to_skip = select_deliverable(rows, now)
+        await repo.skip([r.id for r in to_skip])
+        return [
+            bundle for uid, bundle in bundle_by_user(to_send).items()
+            if uid in recipients and deliverable_now(recipients[uid], now)
+        ]
+
+    async def _claim(self, bundles: list[list[DueReminder]]) -> Claim:
+        token = uuid.uuid4().hex
+        ids = [r.id for bundle in bundles for r in bundle]
+        async with self.pool() as session:
+            won = {row[0] for row in await ReminderRepo(session).claim(ids, token, self.clock())}
+            await session.commit()
+        by_user = {b[0].user_id: [r for r in b if r.id in won] for b in bundles}
+        return Claim(token, time.monotonic(), {u: rs for u, rs in by_user.items() if rs})
+
+    async def scan(self) -> ScanReport:
+        report = ScanReport()
+        report.counts["recovered"] = await self.recover()
+        now = self.clock()
+        async with aclosing(self.claimed_batches(now)) as batches:
+            async for claim in batches:
+                if await self._send_claim(claim, now, report):
+                    break
+        if report.counts["sent"] or report.counts["retry"] or report.counts["blocked"]:
+            logger.info("reminder scan: %s", dict(sorted(report.counts.items())))
+        return report
+
+    async def _send_claim(self, claim: Claim, now: datetime, report: ScanReport) -> bool:
+        """Send a claim's messages; True = stop the scan (Telegram unreachable or too slow)."""
+        users = list(claim.by_user)
+        for n, user_id in enumerate(users):
+            outcome = await self.sender.deliver(claim, user_id, now)
+            report.counts[outcome] += 1
+            if outcome == "retry":
+                rest = [r.id for u in users[n + 1 :] for r in claim.by_user[u]]
+                async with self.pool() as session:
+                    await ReminderRepo(session).release(rest, claim.token)
+                    await session.commit()
+                return True
+        return False
+
+    async def ensure_checkups(self, limit: int = 1000) -> int:
+        """Plan the periodic check-up of users who have none (new consents, mode changes)."""
+        async with self.pool() as session:
+            repos = Repos.build(session, self.cipher)
+            user_ids = await repos.reminders.users_without(KIND_CHECKUP, limit)
+            for user_id in user_ids:
+                user = await repos.users.get(user_id)
+                if user is not None:
+                    await plan_user_checkup(repos, user, self.clock())
+            await session.commit()
+        return len(user_ids)
+
+
+def register_jobs(scheduler: AsyncIOScheduler, ctx: JobContext) -> None:
+    """Scheduler registrar (bot/scheduler.py): the scan, and check-up planning every 30 min."""
+    seconds = ctx.settings.reminder_scan_seconds
+    engine = ReminderEngine(
+        ctx.bot, ctx.pool, ctx.cipher, ctx.translator, ctx.clock,
+        pacer=Pacer(ctx.settings.broadcast_rps, 1.0), timeout=claim_timeout(seconds),
+    )
+    start = ctx.clock()  # the first scan at start-up also recovers a crashed run's claims
+    scheduler.add_job(engine.scan, "interval", seconds=seconds, next_run_time=start,
+                      id="reminder-scan", max_instances=1, coalesce=True)
+    scheduler.add_job(engine.ensure_checkups, "interval", minutes=30, next_run_time=start,
+                      id="reminder-checkups", max_instances=1, coalesce=True)

@@ -1,0 +1,165 @@
+"""Sends one user's claimed reminders as one message and records the outcome.
+
+Outcomes: "sent" (rows marked sent), "skipped" (nothing left to say: the key is gone, stopped
+or renewed since planning), "blocked" (403: the user is marked blocked, rows go back to
+pending), "failed" (a 400 Telegram will never accept: rows marked failed, logged), "retry"
+(429 budget used up, network trouble, or the claim got too old: rows go back to pending).
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
+
+from aiogram import Bot
+from aiogram.exceptions import (
+    TelegramAPIError,
+    TelegramBadRequest,
+    TelegramForbiddenError,
+    TelegramNetworkError,
+    TelegramRetryAfter,
+)
+from aiogram.types import InlineKeyboardMarkup
+
+from bot.broadcast.pacing import Pacer
+from bot.i18n import Translator
+from bot.reminders.hooks import plan_user_checkup, user_window
+from bot.reminders.planning import (
+    KIND_CHECKUP,
+    KIND_EXPIRY,
+    KIND_NUDGE_PASSWORD,
+    KIND_SNOOZE,
+    KIND_WHEREABOUTS,
+    DueReminder,
+    plan_whereabouts,
+)
+from bot.reminders.texts import Item, render
+from storage.database import SessionPool
+from storage.dto import KeyDTO, UserDTO
+from storage.encryption import FieldCipher
+from storage.reminders import FAILED, SKIPPED
+from storage.repositories import Repos
+
+logger = logging.getLogger(__name__)
+MAX_ATTEMPTS = 5
+
+
+@dataclass(frozen=True)
+class Claim:
+    """Rows one claim token won, per user, in bundle order; `taken` is time.monotonic()."""
+
+    token: str
+    taken: float
+    by_user: dict[int, list[DueReminder]]
+
+
+def _still_relevant(r: DueReminder, key: KeyDTO | None, tz: str) -> bool:
+    if r.key_id is None:
+        return True
+    if key is None or key.reminders_stopped:
+        return False
+    if r.kind == KIND_NUDGE_PASSWORD:
+        return not key.password_changed
+    if r.kind == KIND_EXPIRY:
+        # Planned for another expiry date: the key was renewed after this row was claimed.
+        planned_for = (r.due_at + timedelta(days=r.stage)).astimezone(ZoneInfo(tz)).date()
+        return planned_for == key.expires_on
+    return True
+
+
+class ReminderSender:
+    def __init__(
+        self, bot: Bot, pool: SessionPool, cipher: FieldCipher, translator: Translator,
+        pacer: Pacer, claim_budget: float,
+    ) -> None:
+        self.bot, self.pool, self.cipher, self.translator = bot, pool, cipher, translator
+        self.pacer = pacer
+        # Seconds a claim may be used for sending; well under the recovery timeout, so a
+        # scanner never sends on a claim that another scanner may already have recovered.
+        self.claim_budget = claim_budget
+
+    async def deliver(self, claim: Claim, user_id: int, now: datetime) -> str:
+        rows = claim.by_user[user_id]
+        async with self.pool() as session:
+            repos = Repos.build(session, self.cipher)
+            user = await repos.users.get(user_id)
+            items = await self._items(repos, user, rows)
+            dropped = [r.id for r in rows if r.id not in {i.reminder.id for i in items}]
+            await repos.reminders.finish_claimed(dropped, claim.token, SKIPPED)
+            await session.commit()
+        if user is None or not items:
+            return "skipped"
+        t = self.translator.for_lang(user.language)
+        text, markup = render(t, items, now, user.timezone)
+        outcome = await self._send(user.tg_id, text, markup, claim)
+        ids = [i.reminder.id for i in items]
+        async with self.pool() as session:
+            repos = Repos.build(session, self.cipher)
+            if outcome == "sent":
+                await repos.reminders.mark_sent(ids, claim.token, now)
+                await self._plan_next(repos, user, items, now)
+            elif outcome == "failed":
+                await repos.reminders.finish_claimed(ids, claim.token, FAILED)
+            else:
+                if outcome == "blocked":
+                    await repos.users.mark_blocked(user.id, now)
+                await repos.reminders.release(ids, claim.token)
+            await session.commit()
+        return outcome
+
+    async def _items(
+        self, repos: Repos, user: UserDTO | None, rows: Sequence[DueReminder]
+    ) -> list[Item]:
+        if user is None:
+            return []
+        keys: dict[int, KeyDTO | None] = {}
+        items: list[Item] = []
+        for r in rows:
+            if r.key_id is not None and r.key_id not in keys:
+                keys[r.key_id] = await repos.keys.get_owned(user.id, r.key_id)
+            key = keys.get(r.key_id) if r.key_id is not None else None
+            if _still_relevant(r, key, user.timezone):
+                items.append(Item(r, key))
+        # A snooze and a due expiry stage of the same key say the same thing: keep one.
+        expiry_keys = {i.reminder.key_id for i in items if i.reminder.kind == KIND_EXPIRY}
+        return [i for i in items
+                if not (i.reminder.kind == KIND_SNOOZE and i.reminder.key_id in expiry_keys)]
+
+    async def _send(
+        self, chat_id: int, text: str, markup: InlineKeyboardMarkup, claim: Claim
+    ) -> str:
+        for _ in range(MAX_ATTEMPTS):
+            await self.pacer.acquire(chat_id)
+            if time.monotonic() - claim.taken > self.claim_budget:
+                return "retry"  # the claim is too old to send on safely; next scan retries
+            try:
+                await self.bot.send_message(chat_id, text, reply_markup=markup)
+                return "sent"
+            except TelegramRetryAfter as exc:
+                self.pacer.penalize(exc.retry_after)  # flood control is bot-wide
+            except TelegramForbiddenError:
+                return "blocked"
+            except TelegramBadRequest as exc:
+                logger.error("reminder rejected by Telegram: %s", exc.message)
+                return "failed"
+            except (TelegramNetworkError, TelegramAPIError) as exc:
+                logger.warning("reminder send failed, will retry: %s", type(exc).__name__)
+                return "retry"
+        return "retry"
+
+    async def _plan_next(
+        self, repos: Repos, user: UserDTO, items: Sequence[Item], now: datetime
+    ) -> None:
+        """Periodic questions repeat until answered: plan the next one from this send."""
+        for item in items:
+            r = item.reminder
+            if r.kind == KIND_CHECKUP:
+                await repos.users.update_settings(user.id, last_checkup_at=now)
+                await plan_user_checkup(repos, replace(user, last_checkup_at=now), now)
+            elif r.kind == KIND_WHEREABOUTS and r.key_id is not None:
+                due = plan_whereabouts(now, user.timezone, user_window(user))
+                await repos.reminders.add(user.id, r.key_id, KIND_WHEREABOUTS, 0, due)
