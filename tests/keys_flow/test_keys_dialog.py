@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
+from pathlib import Path
 
 import pytest
 from aiogram import Bot, Dispatcher
@@ -24,8 +26,13 @@ WORDS = {"ru": ("Мой ЭЦП для налогов", "синяя флешка 
          "kk": ("Жұмыс кілті", "сейфтегі көк флешка", "бүгін")}
 
 
+ChatFor = Callable[..., Chat]
+
+
 @pytest.fixture
-def chat_for(dp: Dispatcher, bot: Bot, session: RecordingSession, translator: Translator):  # type: ignore[no-untyped-def]
+def chat_for(
+    dp: Dispatcher, bot: Bot, session: RecordingSession, translator: Translator
+) -> ChatFor:
     def make(lang: str, user_id: int = 3001) -> Chat:
         return Chat(dp, bot, session, UpdateFactory(user_id, lang), translator, lang)
     return make
@@ -44,7 +51,7 @@ async def walk_to(chat: Chat, step: str) -> None:
 
 @pytest.mark.parametrize("lang", ["kk", "ru"])
 async def test_whole_dialog_then_mykeys(
-    chat_for, lang: str, pool: SessionPool, cipher: FieldCipher, clock: FakeClock  # type: ignore[no-untyped-def]
+    chat_for: ChatFor, lang: str, pool: SessionPool, cipher: FieldCipher, clock: FakeClock
 ) -> None:
     chat: Chat = chat_for(lang)
     label, note, today = WORDS[lang]
@@ -77,7 +84,7 @@ async def test_whole_dialog_then_mykeys(
 
 
 async def test_legal_entity_with_bin_and_suggested_label(
-    chat_for, pool: SessionPool, cipher: FieldCipher  # type: ignore[no-untyped-def]
+    chat_for: ChatFor, pool: SessionPool, cipher: FieldCipher
 ) -> None:
     from tests.keys.certgen import TEST_BIN
 
@@ -109,7 +116,7 @@ async def test_legal_entity_with_bin_and_suggested_label(
     [("вчера-ish", "keys-date-format"), ("31.02.2025", "keys-date-invalid"),
      ("03.03.2026", "keys-date-future"), ("01.01.2003", "keys-date-too-old")],
 )
-async def test_bad_issue_dates_are_explained(chat_for, typed: str, error: str) -> None:  # type: ignore[no-untyped-def]
+async def test_bad_issue_dates_are_explained(chat_for: ChatFor, typed: str, error: str) -> None:
     chat: Chat = chat_for("kk")
     await chat.consent()
     await walk_to(chat, "issued")
@@ -121,7 +128,7 @@ async def test_bad_issue_dates_are_explained(chat_for, typed: str, error: str) -
     ("typed", "error"),
     [("01.03.2025", "keys-date-before-issue"), ("01.03.2035", "keys-date-too-far")],
 )
-async def test_bad_expiry_dates_are_explained(chat_for, typed: str, error: str) -> None:  # type: ignore[no-untyped-def]
+async def test_bad_expiry_dates_are_explained(chat_for: ChatFor, typed: str, error: str) -> None:
     chat: Chat = chat_for("ru")
     await chat.consent()
     await walk_to(chat, "issued")
@@ -136,7 +143,7 @@ async def test_bad_expiry_dates_are_explained(chat_for, typed: str, error: str) 
      ("смс код 123456", "keys-sensitive-code")],
 )
 async def test_secrets_in_storage_note_are_refused(
-    chat_for, typed: str, error: str, pool: SessionPool, cipher: FieldCipher  # type: ignore[no-untyped-def]
+    chat_for: ChatFor, typed: str, error: str, pool: SessionPool, cipher: FieldCipher
 ) -> None:
     chat: Chat = chat_for("ru")
     await chat.consent()
@@ -151,7 +158,9 @@ async def test_secrets_in_storage_note_are_refused(
     assert key.storage_note == "в сейфе"
 
 
-async def test_back_and_cancel_on_every_step(chat_for, pool: SessionPool, cipher: FieldCipher) -> None:  # type: ignore[no-untyped-def]
+async def test_back_and_cancel_on_every_step(
+    chat_for: ChatFor, pool: SessionPool, cipher: FieldCipher
+) -> None:
     chat: Chat = chat_for("ru")
     await chat.consent()
     await walk_to(chat, "issued")
@@ -167,7 +176,7 @@ async def test_back_and_cancel_on_every_step(chat_for, pool: SessionPool, cipher
     assert await keys_of(pool, cipher, 3001) == []
 
 
-async def test_buttons_of_another_step_are_stale(chat_for) -> None:  # type: ignore[no-untyped-def]
+async def test_buttons_of_another_step_are_stale(chat_for: ChatFor) -> None:
     chat: Chat = chat_for("kk")
     await chat.consent()
     await walk_to(chat, "purpose")
@@ -178,7 +187,7 @@ async def test_buttons_of_another_step_are_stale(chat_for) -> None:  # type: ign
 
 
 async def test_dialog_survives_a_restart(
-    chat_for, settings: Settings, pool: SessionPool, cipher: FieldCipher,  # type: ignore[no-untyped-def]
+    chat_for: ChatFor, settings: Settings, pool: SessionPool, cipher: FieldCipher,
     translator: Translator, clock: FakeClock, bot: Bot, session: RecordingSession,
 ) -> None:
     chat: Chat = chat_for("ru")
@@ -195,7 +204,7 @@ async def test_dialog_survives_a_restart(
     assert key.expires_on == date(2027, 2, 1) and key.label == "Рабочий"
 
 
-async def test_menu_buttons_and_consent_gate(chat_for) -> None:  # type: ignore[no-untyped-def]
+async def test_menu_buttons_and_consent_gate(chat_for: ChatFor) -> None:
     chat: Chat = chat_for("kk")
     await chat.send("/addkey")
     assert chat.session.last_text() == chat.t("consent-required")
@@ -207,7 +216,7 @@ async def test_menu_buttons_and_consent_gate(chat_for) -> None:  # type: ignore[
 
 
 async def test_limit_of_fifty_keys(
-    chat_for, pool: SessionPool, cipher: FieldCipher, clock: FakeClock  # type: ignore[no-untyped-def]
+    chat_for: ChatFor, pool: SessionPool, cipher: FieldCipher, clock: FakeClock
 ) -> None:
     chat: Chat = chat_for("ru")
     await chat.consent()
@@ -224,7 +233,7 @@ async def test_limit_of_fifty_keys(
 
 
 async def test_database_holds_no_plaintext(
-    chat_for, pool: SessionPool, cipher: FieldCipher  # type: ignore[no-untyped-def]
+    chat_for: ChatFor, pool: SessionPool, cipher: FieldCipher, tmp_path: Path
 ) -> None:
     chat: Chat = chat_for("ru")
     await chat.consent()
@@ -240,4 +249,6 @@ async def test_database_holds_no_plaintext(
     async with pool() as s:
         dump = repr((await s.execute(text("SELECT * FROM keys"))).all())
     assert "Zebra" not in dump and "Марсианин" not in dump
-    assert "Zebra".encode() not in dump.encode()
+    # Nor does the database file itself, byte for byte.
+    raw = (tmp_path / "bot.sqlite3").read_bytes()
+    assert b"Zebra" not in raw and "Марсианин".encode() not in raw
