@@ -31,8 +31,8 @@ from tests.keys_flow.flow import Chat, keys_of
 from tests.support.telegram import RecordingSession, UpdateFactory
 
 ChatFor = Callable[..., Chat]
-AUTH_DATES = dict(not_before=dt.datetime(2025, 6, 1, 4, 0, tzinfo=dt.UTC),
-                  not_after=dt.datetime(2026, 6, 1, 4, 0, tzinfo=dt.UTC))
+START = dt.datetime(2025, 6, 1, 4, 0, tzinfo=dt.UTC)
+END = dt.datetime(2026, 6, 1, 4, 0, tzinfo=dt.UTC)
 
 
 @pytest.fixture
@@ -62,7 +62,7 @@ async def test_certificate_prefills_the_dialog(
 ) -> None:
     chat = chat_for(lang)
     await chat.consent()
-    cert, _ = make_cert(purpose="auth", **AUTH_DATES)
+    cert, _ = make_cert(purpose="auth", not_before=START, not_after=END)
     await upload(chat, "AUTH_RSA256_abc.cer", der(cert))
     assert chat.session.sent(GetFile), "the certificate was downloaded"
     shown = texts(chat.session)[-2]
@@ -90,7 +90,8 @@ async def test_pem_sign_certificate_of_a_company(
 ) -> None:
     chat = chat_for("ru")
     await chat.consent()
-    cert, _ = make_cert(purpose="sign", organization='ТОО "АЛЬФА"', bin_=TEST_BIN, **AUTH_DATES)
+    cert, _ = make_cert(purpose="sign", organization='ТОО "АЛЬФА"', bin_=TEST_BIN,
+                        not_before=START, not_after=END)
     await upload(chat, "RSA256_abc.pem", pem(cert))
     await chat.press("btn-keys-kind-token")
     await chat.send("в сейфе")
