@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import datetime
+from zoneinfo import ZoneInfo
 
 from bot.reminders.planning import (
     KIND_CHECKUP,
@@ -46,11 +47,15 @@ async def on_key_saved(
         await repos.reminders.cancel_for_key(key.id)
         return
     window = user_window(user)
+    zone = ZoneInfo(user.timezone)
+    today = now.astimezone(zone).date()
     planned = [
         (r.kind, r.stage, r.due_at)
         for r in plan_expiry(key.expires_on, parse_offsets(user.expiry_offsets), user.timezone,
                              window)
-        if r.due_at > now  # a stage already past when the key was saved is not news
+        # Stages of earlier days are not news; today's stage still goes out (once: a row
+        # already sent for this slot is never planned again, see replace_pending).
+        if r.due_at.astimezone(zone).date() >= today
     ]
     planned.append((KIND_WHEREABOUTS, 0, next_whereabouts(user, key.last_activity_at, now)))
     await repos.reminders.replace_pending(user.id, key.id, KEY_KINDS, planned)
