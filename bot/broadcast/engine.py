@@ -84,15 +84,16 @@ class BroadcastEngine:
             return None
         pacer = self.paid_pacer if b.paid else self.pacer
         queue: asyncio.Queue[Recipient | None] = asyncio.Queue(maxsize=self.workers * 4)
-        workers = [asyncio.create_task(self._worker(b, queue, pacer)) for _ in range(self.workers)]
+        tasks = [asyncio.create_task(self._worker(b, queue, pacer)) for _ in range(self.workers)]
+        tasks.append(asyncio.create_task(self._produce(b.id, queue)))
         progress = asyncio.create_task(self.reporter.loop(self, b, pacer))
         try:
-            await self._produce(b.id, queue)
-            for _ in workers:
-                await queue.put(None)
-            await asyncio.gather(*workers)
+            # A dead task (a bug, or a simulated crash) must stop the run, not hang the queue.
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            for task in done:
+                task.result()
         finally:
-            for task in (*workers, progress):
+            for task in (*tasks, progress):
                 task.cancel()
         return await self._conclude(b, pacer)
 
@@ -126,13 +127,15 @@ class BroadcastEngine:
                 repos = self.repos(session)
                 b = await repos.broadcasts.get(broadcast_id)
                 if b is None or b.status != "running":
-                    return  # cancelled: workers finish what they hold, claims fail after that
+                    break  # cancelled: workers finish what they hold, claims fail after that
                 batch = await repos.broadcasts.next_recipients(broadcast_id, after, BATCH)
             if not batch:
-                return
+                break
             for recipient in batch:
                 await queue.put(recipient)
             after = batch[-1].delivery_id
+        for _ in range(self.workers):
+            await queue.put(None)  # one stop signal per worker
 
     async def _worker(
         self, b: BroadcastDTO, queue: asyncio.Queue[Recipient | None], pacer: Pacer
