@@ -37,6 +37,9 @@ def _registrars() -> list[Registrar]:
     from bot.reminders.engine import register_jobs as reminder_jobs
 
     registrars.append(reminder_jobs)
+    from bot.broadcast.jobs import register_jobs as broadcast_jobs
+
+    registrars.append(broadcast_jobs)
     return registrars
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from aiogram import Router
 
 from bot.config import Settings
-from handlers import fallback, groups, keys, language, privacy, reminders, start
+from handlers import admin, fallback, groups, keys, language, privacy, reminders, start
 
 
 def build_root_router(settings: Settings) -> Router:
@@ -16,6 +16,7 @@ def build_root_router(settings: Settings) -> Router:
         language.build_router(),
         privacy.build_router(),
         keys.build_router(),  # early: deletes private keys sent in any state
+        admin.build_router(settings),  # admins' /broadcast dialog, refusal for others
         # Feature routers (admin, keys, reminders, …) are added here, one line each.
         reminders.build_router(),
         fallback.build_router(),  # last: catches what no feature claimed
