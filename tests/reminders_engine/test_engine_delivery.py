@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
-
 from bot.i18n import Translator
 from bot.reminders.engine import ReminderEngine
 from bot.reminders.hooks import on_key_deleted, on_key_saved
