@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from aiogram import Bot, Dispatcher
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
@@ -11,6 +13,7 @@ from bot.errors import on_error
 from bot.fsm_storage import DatabaseStorage
 from bot.i18n import LANGUAGES, Translator
 from bot.middlewares import ContextMiddleware, InputLimitMiddleware, ThrottlingMiddleware
+from bot.qa.service import QAService, build_service
 from handlers import build_root_router
 from storage.database import SessionPool
 from storage.encryption import FieldCipher
@@ -20,6 +23,12 @@ USER_COMMANDS = (
     "cancel",
 )
 ADMIN_COMMANDS = ("broadcast", "stats")
+
+
+@lru_cache(maxsize=1)
+def default_qa_service() -> QAService:
+    """The knowledge base is loaded and indexed once per process (about 0.1 s)."""
+    return build_service()
 
 
 def build_dispatcher(
@@ -37,6 +46,7 @@ def build_dispatcher(
         cipher=cipher,
         session_pool=pool,
         clock=clock,
+        qa=default_qa_service(),
     )
     dp.update.outer_middleware(ContextMiddleware(pool, cipher, translator, clock))
     dp.update.outer_middleware(dp.fsm)

@@ -5,7 +5,17 @@ from __future__ import annotations
 from aiogram import Router
 
 from bot.config import Settings
-from handlers import admin, fallback, groups, keys, language, privacy, reminders, start
+from handlers import (
+    admin,
+    fallback,
+    groups,
+    keys,
+    language,
+    privacy,
+    questions,
+    reminders,
+    start,
+)
 
 
 def build_root_router(settings: Settings) -> Router:
@@ -19,6 +29,7 @@ def build_root_router(settings: Settings) -> Router:
         admin.build_router(settings),  # admins' /broadcast dialog, refusal for others
         # Feature routers (admin, keys, reminders, …) are added here, one line each.
         reminders.build_router(),
+        questions.build_router(settings),  # free text is a question: after every dialog
         fallback.build_router(),  # last: catches what no feature claimed
     )
     return root

@@ -10,6 +10,7 @@ from storage.broadcasts import BroadcastRepo
 from storage.encryption import FieldCipher
 from storage.fsm import FsmRepo
 from storage.keys import KeyRepo
+from storage.questions import QuestionRepo
 from storage.reminders import ReminderRepo
 from storage.users import UserRepo
 
@@ -22,6 +23,7 @@ class Repos:
     fsm: FsmRepo
     reminders: ReminderRepo
     broadcasts: BroadcastRepo
+    questions: QuestionRepo
 
     @classmethod
     def build(cls, session: AsyncSession, cipher: FieldCipher) -> Repos:
@@ -32,6 +34,7 @@ class Repos:
             fsm=FsmRepo(session, cipher),
             reminders=ReminderRepo(session),
             broadcasts=BroadcastRepo(session, cipher),
+            questions=QuestionRepo(session),
         )
 
     async def commit(self) -> None:

@@ -35,7 +35,7 @@ from aiogram.types import (
 )
 
 TOKEN = "4242:TEST-token-for-recorded-sessions-only"
-BOT_USER = User(id=42, is_bot=True, first_name="Kilt", username="kilt_test_bot")
+BOT_USER = User(id=4242, is_bot=True, first_name="Kilt", username="kilt_test_bot")
 
 FailFn = Callable[[TelegramMethod[Any]], Exception | None]
 
@@ -135,6 +135,7 @@ class UpdateFactory:
         if text and text.startswith("/"):
             command = text.split()[0]
             entities = [MessageEntity(type="bot_command", offset=0, length=len(command))]
+        entities = extra.pop("entities", entities)
         msg = Message(
             message_id=next(self._message_ids),
             date=datetime.now(),

@@ -1,0 +1,217 @@
+"""Free-text questions → knowledge-base answers, /faq, 👍/👎 feedback and /stats for admins."""
+
+from __future__ import annotations
+
+import html
+import logging
+from datetime import datetime, timedelta
+
+from aiogram import Bot, F, Router
+from aiogram.enums import ChatType
+from aiogram.exceptions import TelegramBadRequest
+from aiogram.filters import Command, StateFilter
+from aiogram.filters.callback_data import CallbackData
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.utils.keyboard import InlineKeyboardBuilder
+
+from bot.config import Settings
+from bot.i18n import TextFn, Translator
+from bot.keys.validation import find_sensitive
+from bot.qa.service import QAResult, QAService, looks_like_secret
+from handlers.common import MenuCallback, reply_to
+from storage.encryption import FieldCipher
+from storage.repositories import Repos
+
+logger = logging.getLogger(__name__)
+GROUPS = {ChatType.GROUP, ChatType.SUPERGROUP}
+
+
+class TopicCallback(CallbackData, prefix="topic"):
+    id: str
+
+
+class FeedbackCallback(CallbackData, prefix="fb"):
+    topic: str
+    up: bool
+
+
+def answer_keyboard(qa: QAService, result: QAResult, t: TextFn) -> InlineKeyboardMarkup | None:
+    if result.topic is None:
+        return None
+    kb = InlineKeyboardBuilder()
+    kb.button(text=t("btn-helpful"), callback_data=FeedbackCallback(topic=result.topic, up=True))
+    kb.button(
+        text=t("btn-not-helpful"), callback_data=FeedbackCallback(topic=result.topic, up=False)
+    )
+    for related in result.related[:2]:
+        title = qa.kb.text(related, result.lang).title
+        kb.button(text=title, callback_data=TopicCallback(id=related))
+    kb.adjust(2, 1, 1)
+    return kb.as_markup()
+
+
+def contains_secret(text: str) -> bool:
+    return looks_like_secret(text) or find_sensitive(text) is not None
+
+
+async def refuse_secret(message: Message, t: TextFn) -> None:
+    """Never keep a message with a password, IIN or code: delete it where we can, warn."""
+    try:
+        await message.delete()
+    except TelegramBadRequest:
+        pass  # too old, or no rights in a group: the warning still goes out
+    await message.answer(t("questions-secret-warning"))
+
+
+async def reply_with_answer(
+    message: Message,
+    text: str,
+    qa: QAService,
+    repos: Repos,
+    lang: str,
+    translator: Translator,
+    now: datetime,
+) -> None:
+    result = qa.answer(text, user_lang=lang)
+    t = translator.for_lang(result.lang)
+    body = result.answer
+    if result.answered_in_other_language:
+        body += "\n\n" + t("questions-answered-in-other-language")
+    if result.topic is None:
+        await repos.questions.log_unanswered(text, result.lang, result.score, now)
+        logger.info("question without a topic (score %.2f)", result.score)
+    await message.answer(body, reply_markup=answer_keyboard(qa, result, t))
+
+
+async def on_question_text(
+    message: Message,
+    qa: QAService,
+    repos: Repos,
+    lang: str,
+    t: TextFn,
+    translator: Translator,
+    now: datetime,
+) -> None:
+    text = message.text or ""
+    if contains_secret(text):
+        await refuse_secret(message, t)
+        return
+    await reply_with_answer(message, text, qa, repos, lang, translator, now)
+
+
+async def on_group_question(
+    message: Message,
+    bot: Bot,
+    qa: QAService,
+    repos: Repos,
+    lang: str,
+    t: TextFn,
+    translator: Translator,
+    now: datetime,
+) -> None:
+    me = await bot.me()
+    text = (message.text or "").replace(f"@{me.username}", " ").strip()
+    if contains_secret(text):
+        await refuse_secret(message, t)
+        return
+    if not text:
+        await message.reply(t("questions-group-hint"))
+        return
+    await reply_with_answer(message, text, qa, repos, lang, translator, now)
+
+
+def faq_keyboard(qa: QAService, lang: str) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for topic_id in qa.kb.topics:
+        kb.button(text=qa.kb.text(topic_id, lang).title, callback_data=TopicCallback(id=topic_id))
+    kb.adjust(2)
+    return kb.as_markup()
+
+
+async def cmd_faq(message: Message, qa: QAService, lang: str, t: TextFn) -> None:
+    await message.answer(t("questions-faq-title"), reply_markup=faq_keyboard(qa, lang))
+
+
+async def on_menu_faq(query: CallbackQuery, qa: QAService, lang: str, t: TextFn) -> None:
+    await query.answer()
+    await reply_to(query, t("questions-faq-title"), reply_markup=faq_keyboard(qa, lang))
+
+
+async def on_topic(
+    query: CallbackQuery, callback_data: TopicCallback, qa: QAService, lang: str, t: TextFn
+) -> None:
+    await query.answer()
+    if callback_data.id not in qa.kb.topics:
+        await reply_to(query, t("stale-button"))
+        return
+    topic = qa.kb.topics[callback_data.id]
+    result = QAResult(topic.id, lang, 1.0, topic.texts[lang].answer, list(topic.related), False)
+    await reply_to(query, result.answer, reply_markup=answer_keyboard(qa, result, t))
+
+
+async def on_feedback(
+    query: CallbackQuery,
+    callback_data: FeedbackCallback,
+    qa: QAService,
+    repos: Repos,
+    cipher: FieldCipher,
+    t: TextFn,
+    now: datetime,
+) -> None:
+    if callback_data.topic not in qa.kb.topics:
+        await query.answer(t("stale-button"), show_alert=True)
+        return
+    message_id = query.message.message_id if query.message else 0
+    # One vote per person per answer, without storing who voted.
+    vote_key = cipher.blind_index(f"vote:{query.from_user.id}:{message_id}")
+    fresh = await repos.questions.record_feedback(
+        vote_key, callback_data.topic, callback_data.up, now
+    )
+    await query.answer(t("questions-thanks-feedback" if fresh else "questions-already-rated"))
+
+
+async def cmd_stats(message: Message, repos: Repos, t: TextFn, now: datetime) -> None:
+    lines = [t("stats-title"), "", t("stats-unanswered-title")]
+    top = await repos.questions.top_unanswered(now - timedelta(days=30))
+    lines += [t("stats-unanswered-line", text=_escape(q), count=n) for q, n in top] or [
+        t("stats-unanswered-none")
+    ]
+    lines += ["", t("stats-feedback-title")]
+    counts = await repos.questions.feedback_counts()
+    lines += [
+        t("stats-feedback-line", topic=topic, up=up, down=down)
+        for topic, (up, down) in sorted(counts.items(), key=lambda kv: -kv[1][1])
+    ] or [t("stats-feedback-none")]
+    await message.answer("\n".join(lines))
+
+
+def _escape(text: str) -> str:
+    return html.escape(text, quote=False)
+
+
+async def addressed_to_bot(message: Message, bot: Bot) -> bool:
+    """In groups the bot speaks only when mentioned or replied to."""
+    reply = message.reply_to_message
+    if reply is not None and reply.from_user is not None and reply.from_user.id == bot.id:
+        return True
+    me = await bot.me()
+    mentions = [
+        e.extract_from(message.text or "") for e in message.entities or [] if e.type == "mention"
+    ]
+    return f"@{me.username}".lower() in (m.lower() for m in mentions)
+
+
+def build_router(settings: Settings) -> Router:
+    router = Router(name=__name__)
+    private = F.chat.type == ChatType.PRIVATE
+    router.message.register(cmd_faq, Command("faq"))
+    router.message.register(
+        cmd_stats, Command("stats"), private, F.from_user.id.in_(settings.admin_ids)
+    )
+    router.callback_query.register(on_menu_faq, MenuCallback.filter(F.action == "faq"))
+    router.callback_query.register(on_topic, TopicCallback.filter())
+    router.callback_query.register(on_feedback, FeedbackCallback.filter())
+    question = F.text & ~F.text.startswith("/")
+    router.message.register(on_question_text, private, question, StateFilter(None))
+    router.message.register(on_group_question, F.chat.type.in_(GROUPS), question, addressed_to_bot)
+    return router
