@@ -136,7 +136,7 @@ async def preview(chat_id: int, state: FSMContext, t: TextFn, bot: Bot, repos: R
                                reply_markup=ui.audience_keyboard(t))
         return
     for code in LANGUAGES:
-        await bot.send_message(chat_id, t("broadcast-preview-header", lang=code))
+        await bot.send_message(chat_id, t("broadcast-preview-header", language=code))
         await bot.send_message(chat_id, texts[code])
     text = t("broadcast-confirm", audience=ui.describe(t, aud), count=count,
              when=ui.when_text(t, when, settings.bot_timezone),

@@ -158,7 +158,7 @@ def audience_from(data: dict[str, object]) -> Audience:
 
 def describe(t: TextFn, aud: Audience) -> str:
     if aud.kind == "lang":
-        return t("broadcast-aud-lang", lang=aud.lang or "ru")
+        return t("broadcast-aud-lang", language=aud.lang or "ru")
     if aud.kind in NEEDS_DAYS:
         return t(f"broadcast-aud-{aud.kind}", days=aud.days or 0)
     return t(f"broadcast-aud-{aud.kind}")

@@ -35,7 +35,7 @@ btn-broadcast-later = 🕒 Жоспарлау
 broadcast-ask-time = Күні мен уақытын кк.аа.жжжж сс:мм пішімінде жіберіңіз ({ $tz } уақыт белдеуі), мысалы 28.01.2027 11:00.
 broadcast-time-invalid = Күнді түсінбедім. Пішімі: кк.аа.жжжж сс:мм, мысалы 28.01.2027 11:00.
 broadcast-time-past = Бұл уақыт өтіп кетті. Алдағы уақытты көрсетіңіз.
-broadcast-preview-header = Алдын ала көру — { $lang ->
+broadcast-preview-header = Алдын ала көру — { $language ->
         [kk] қазақ тілінде оқитын
        *[ru] орыс тілінде оқитын
     } пайдаланушылар хабарламаны осылай көреді:
@@ -59,7 +59,7 @@ broadcast-started = №{ $id } таратылым басталды: { $count } �
 broadcast-scheduled = №{ $id } таратылым { $when } уақытына жоспарланды. Бас тарту үшін: /broadcast → «Жоспарланған және жүріп жатқандар».
 broadcast-dialog-expired = Таратылым диалогы ескірді. Қайта бастаңыз: /broadcast
 broadcast-aud-all = барлық пайдаланушылар
-broadcast-aud-lang = { $lang ->
+broadcast-aud-lang = { $language ->
         [kk] қазақ тілінде оқитын
        *[ru] орыс тілінде оқитын
     } пайдаланушылар

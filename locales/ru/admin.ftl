@@ -35,7 +35,7 @@ btn-broadcast-later = 🕒 Запланировать
 broadcast-ask-time = Пришлите дату и время в формате дд.мм.гггг чч:мм (часовой пояс { $tz }), например 28.01.2027 11:00.
 broadcast-time-invalid = Не понял дату. Нужен формат дд.мм.гггг чч:мм, например 28.01.2027 11:00.
 broadcast-time-past = Это время уже прошло. Укажите время в будущем.
-broadcast-preview-header = Предпросмотр — так сообщение увидят { $lang ->
+broadcast-preview-header = Предпросмотр — так сообщение увидят { $language ->
         [kk] казахоязычные
        *[ru] русскоязычные
     } пользователи:
@@ -63,7 +63,7 @@ broadcast-started = Рассылка №{ $id } запущена: { $count ->
 broadcast-scheduled = Рассылка №{ $id } запланирована на { $when }. Отменить можно в /broadcast → «Запланированные и идущие».
 broadcast-dialog-expired = Диалог рассылки устарел. Начните заново: /broadcast
 broadcast-aud-all = все пользователи
-broadcast-aud-lang = { $lang ->
+broadcast-aud-lang = { $language ->
         [kk] казахоязычные
        *[ru] русскоязычные
     } пользователи
