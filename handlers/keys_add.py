@@ -107,7 +107,7 @@ def prompt(step: str, t: TextFn, data: dict[str, Any]) -> tuple[str, InlineKeybo
     if step in CHOICES:
         return t(f"keys-ask-{step}"), choice_keyboard(t, step, CHOICES[step])
     kb = InlineKeyboardBuilder()
-    text = t(f"keys-ask-{step}")
+    text = summary(t, data) if step == "confirm" else t(f"keys-ask-{step}")
     if step == "expiry":
         proposal = proposed_expiry(data)
         text = t("keys-ask-expiry", date=fmt_date(proposal))
@@ -117,13 +117,10 @@ def prompt(step: str, t: TextFn, data: dict[str, Any]) -> tuple[str, InlineKeybo
                   callback_data=AddCb(action="expiry_ok"))
     elif step == "label":
         kb.button(text=suggested_label(t, data), callback_data=AddCb(action="label_ok"))
-    elif step == "confirm":
-        text = summary(t, data)
     if step in BUTTONS and step not in ("expiry", "label"):
         kb.button(text=t(f"btn-keys-{BUTTONS[step]}"), callback_data=AddCb(action=BUTTONS[step]))
-    has_extra = step in BUTTONS
     nav_row(kb, t)
-    kb.adjust(1, 2) if has_extra else kb.adjust(2)
+    kb.adjust(*((1, 2) if step in BUTTONS else (2,)))
     return text, kb.as_markup()
 
 
