@@ -82,7 +82,7 @@ class ReminderEngine:
     def __init__(
         self, bot: Bot, pool: SessionPool, cipher: FieldCipher, translator: Translator,
         clock: Clock, *, pacer: Pacer | None = None, timeout: timedelta = timedelta(minutes=10),
-        page_size: int = 2000, batch_users: int = 50,
+        page_size: int = 2000, batch_users: int = 200,
     ) -> None:
         self.pool, self.cipher, self.clock = pool, cipher, clock
         self.timeout, self.page_size, self.batch_users = timeout, page_size, batch_users

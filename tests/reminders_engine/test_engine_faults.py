@@ -122,7 +122,8 @@ async def test_403_marks_blocked_keeps_reminder_and_resumes_on_return(
     async with world.pool() as s:
         from storage.repositories import Repos
 
-        assert (await Repos.build(s, world.cipher).users.get(blocked.id)).blocked_at is not None
+        marked = await Repos.build(s, world.cipher).users.get(blocked.id)
+        assert marked is not None and marked.blocked_at is not None
     await engine.scan()
     assert len(session.sent()) == 1  # nothing is tried for a blocked user
     session.failures.clear()
