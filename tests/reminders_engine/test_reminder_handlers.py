@@ -1,0 +1,94 @@
+"""/reminders settings and the buttons under reminders, through the real dispatcher."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+
+from bot.i18n import Translator
+from bot.reminders.engine import ReminderEngine
+from bot.reminders.texts import fmt_date
+from storage.repositories import Repos
+from tests.conftest import FakeClock
+from tests.support.telegram import RecordingSession, UpdateFactory
+
+from .conftest import World  # noqa: TID252
+
+
+async def test_settings_offsets_replan_and_bad_input(
+    world: World, dp: Dispatcher, bot: Bot, session: RecordingSession, translator: Translator,
+) -> None:
+    user = await world.user(1001)
+    await world.key(user, world.today(40))
+    ru = UpdateFactory(user_id=1001)
+    t = translator.for_lang("ru")
+    await dp.feed_update(bot, ru.message("/reminders"))
+    assert "30, 14, 7, 3, 1, 0, -1" in session.last_text()
+    await dp.feed_update(bot, ru.callback("remset:offsets"))
+    assert session.last_text() == t("reminders-ask-offsets")
+    await dp.feed_update(bot, ru.message("10, 10"))
+    assert session.last_text() == t("reminders-err-duplicate")
+    await dp.feed_update(bot, ru.message("10, 2"))
+    assert session.last_text().startswith(t("reminders-saved"))
+    stages = sorted(s for k, s, _, st in await world.statuses(user) if k == "expiry")
+    assert stages == [2, 10]
+    await dp.feed_update(bot, ru.callback("remset:window"))
+    await dp.feed_update(bot, ru.message("25-3"))
+    assert session.last_text() == t("reminders-err-out-of-range")
+    await dp.feed_update(bot, ru.message("9:30-18"))
+    await dp.feed_update(bot, ru.callback("remset:mode-off"))
+    async with world.pool() as s:
+        fresh = await Repos.build(s, world.cipher).users.get(user.id)
+    assert fresh is not None and (fresh.window_start, fresh.activity_mode) == (570, "off")
+
+
+async def test_snooze_stop_and_renew_buttons(
+    world: World, dp: Dispatcher, bot: Bot, session: RecordingSession, clock: FakeClock,
+    engine: ReminderEngine, translator: Translator,
+) -> None:
+    user = await world.user(1001)
+    key = await world.key(user, world.today(3), "K")
+    ru = UpdateFactory(user_id=1001)
+    t = translator.for_lang("ru")
+    await engine.scan()
+    await dp.feed_update(bot, ru.callback(f"rem:snz:{key.id}"))
+    assert session.last_text() == t("reminders-snoozed")
+    clock.advance(days=1)
+    session.clear()
+    await engine.scan()
+    assert len(session.sent()) == 1  # the snooze, no separate message for the same key
+    await dp.feed_update(bot, ru.callback(f"rem:new:{key.id}"))
+    await dp.feed_update(bot, ru.message("31.02.2027"))
+    assert session.last_text() == t("reminders-renew-bad-invalid")
+    await dp.feed_update(bot, ru.message("01.03.2027"))
+    assert session.last_text() == t("reminders-renew-done", label="K", date="01.03.2027")
+    assert {s for k, _, _, s in await world.statuses(user) if k == "snooze"} <= {"sent"}
+    await dp.feed_update(bot, ru.callback(f"rem:stop:{key.id}"))
+    assert session.last_text() == t("reminders-stopped", label="K")
+    assert "pending" not in {s for *_, s in await world.statuses(user)}
+    stranger = await world.user(1002)
+    await world.key(stranger, world.today(50))
+    await dp.feed_update(bot, UpdateFactory(user_id=1002).callback(f"rem:stop:{key.id}"))
+    assert session.last_text() == t("reminders-key-gone")  # not someone else's key
+
+
+async def test_checkup_and_help_buttons(
+    world: World, dp: Dispatcher, bot: Bot, session: RecordingSession, clock: FakeClock,
+    engine: ReminderEngine, translator: Translator,
+) -> None:
+    user = await world.user(1001, activity_mode="monthly")
+    assert await engine.ensure_checkups() == 1
+    clock.advance(days=30)
+    await engine.scan()
+    t = translator.for_lang("ru")
+    assert session.last_text() == t("reminders-checkup")
+    buttons: list[Any] = [b for r in session.sent()[-1].reply_markup.inline_keyboard for b in r]
+    await dp.feed_update(bot, UpdateFactory(user_id=1001).callback(buttons[1].callback_data))
+    assert "pki.gov.kz" in session.last_text()
+    await dp.feed_update(bot, UpdateFactory(user_id=1001).callback(buttons[0].callback_data))
+    expected = fmt_date((clock.now + timedelta(days=30)).date())
+    assert session.last_text() == t("reminders-checkup-thanks", date=expected)
+    kinds = [(k, st) for k, _, _, st in await world.statuses(user)]
+    assert kinds.count(("checkup", "pending")) == 1 and ("checkup", "sent") in kinds
