@@ -2,33 +2,30 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import datetime
 from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import TextFn
-from bot.keys.validation import KIND_CLOUD, KINDS, default_expiry
 from bot.reminders.hooks import on_key_saved
 from handlers._keys_input import TEXT_STEPS, check_input
-from handlers._keys_ui import (
-    HOLDERS,
-    MAX_KEYS,
-    PURPOSES,
-    AddCb,
-    ListCb,
-    choice_keyboard,
-    esc,
-    fmt_date,
-    local_today,
-    nav_row,
-    status_text,
+from handlers._keys_steps import (
+    BUTTONS,
+    CHOICES,
+    iso,
+    neighbour,
+    prompt,
+    proposed_expiry,
+    steps,
+    suggested_label,
 )
+from handlers._keys_ui import MAX_KEYS, AddCb, ListCb, esc, fmt_date, local_today, status_text
 from handlers.common import MenuCallback, main_menu, personal_router
 from storage.dto import KeyDraft, UserDTO
 from storage.repositories import Repos
@@ -45,83 +42,6 @@ class KeyForm(StatesGroup):
     storage = State()
     label = State()
     confirm = State()
-
-
-ORDER = ("kind", "holder", "company", "bin", "purpose", "issued", "expiry", "storage", "label",
-         "confirm")
-# Which button actions each step accepts (back/cancel are accepted everywhere).
-CHOICES = {"kind": KINDS, "holder": HOLDERS, "purpose": PURPOSES}
-BUTTONS = {"kind": "kind", "holder": "holder", "purpose": "purpose", "bin": "skip",
-           "issued": "today", "expiry": "expiry_ok", "storage": "skip", "label": "label_ok",
-           "confirm": "save"}
-
-
-def steps(data: dict[str, Any]) -> list[str]:
-    """The steps this dialog goes through: company questions only for legal entities,
-    and whatever a certificate already told us is skipped."""
-    skip = set(data.get("prefilled", []))
-    if data.get("holder") != "legal":
-        skip |= {"company", "bin"}
-    return [s for s in ORDER if s not in skip]
-
-
-def neighbour(step: str, data: dict[str, Any], delta: int) -> str | None:
-    path = steps(data)
-    i = path.index(step) + delta if step in path else 0
-    return path[i] if 0 <= i < len(path) else None
-
-
-def _iso(value: Any) -> date | None:
-    return date.fromisoformat(value) if isinstance(value, str) else None
-
-
-def proposed_expiry(data: dict[str, Any]) -> date | None:
-    if data.get("expiry"):
-        return _iso(data["expiry"])
-    issued = _iso(data.get("issued"))
-    return default_expiry(data["kind"], issued) if issued and data.get("kind") else None
-
-
-def suggested_label(t: TextFn, data: dict[str, Any]) -> str:
-    return t("keys-label-suggested", kind=t(f"keys-kind-{data.get('kind', 'file')}"),
-             purpose=t(f"keys-purpose-{data.get('purpose', 'both')}"))
-
-
-def summary(t: TextFn, data: dict[str, Any]) -> str:
-    lines = [t("keys-summary-title"), t("keys-field-label", value=esc(data.get("label"))),
-             t("keys-field-kind", value=t(f"keys-kind-{data['kind']}")),
-             t("keys-field-holder", value=t(f"keys-holder-{data['holder']}"))]
-    if data.get("company"):
-        lines.append(t("keys-field-company", value=esc(data["company"])))
-    if data.get("bin"):
-        lines.append(t("keys-field-bin", value=data["bin"]))
-    lines += [t("keys-field-purpose", value=t(f"keys-purpose-{data['purpose']}")),
-              t("keys-field-issued", value=fmt_date(_iso(data.get("issued")))),
-              t("keys-field-expires", value=fmt_date(_iso(data.get("expiry")))),
-              t("keys-field-storage", value=esc(data.get("storage")) or "—")]
-    return "\n".join(lines)
-
-
-def prompt(step: str, t: TextFn, data: dict[str, Any]) -> tuple[str, InlineKeyboardMarkup]:
-    """Question text and buttons for one step."""
-    if step in CHOICES:
-        return t(f"keys-ask-{step}"), choice_keyboard(t, step, CHOICES[step])
-    kb = InlineKeyboardBuilder()
-    text = summary(t, data) if step == "confirm" else t(f"keys-ask-{step}")
-    if step == "expiry":
-        proposal = proposed_expiry(data)
-        text = t("keys-ask-expiry", date=fmt_date(proposal))
-        if data.get("kind") == KIND_CLOUD and "expiry" not in data.get("prefilled", []):
-            text += "\n\n" + t("keys-cloud-check")
-        kb.button(text=t("btn-keys-expiry_ok", date=fmt_date(proposal)),
-                  callback_data=AddCb(action="expiry_ok"))
-    elif step == "label":
-        kb.button(text=suggested_label(t, data), callback_data=AddCb(action="label_ok"))
-    if step in BUTTONS and step not in ("expiry", "label"):
-        kb.button(text=t(f"btn-keys-{BUTTONS[step]}"), callback_data=AddCb(action=BUTTONS[step]))
-    nav_row(kb, t)
-    kb.adjust(*((1, 2) if step in BUTTONS else (2,)))
-    return text, kb.as_markup()
 
 
 async def show_step(bot: Bot, chat_id: int, state: FSMContext, t: TextFn, step: str) -> None:
@@ -182,7 +102,7 @@ async def on_text(
         text, markup = prompt(step, t, data)
         await message.answer(t("keys-use-buttons") + "\n\n" + text, reply_markup=markup)
         return
-    checked = check_input(step, message.text, local_today(user, now), _iso(data.get("issued")))
+    checked = check_input(step, message.text, local_today(user, now), iso(data.get("issued")))
     if checked.value is None:
         await message.answer(t(checked.error or "keys-error-empty"))
         return
@@ -240,11 +160,11 @@ def draft(data: dict[str, Any]) -> KeyDraft:
     details = dict(data.get("cert") or {})
     if data.get("holder") == "legal" and data.get("bin"):
         details["bin"] = data["bin"]
-    expiry = _iso(data.get("expiry"))
+    expiry = iso(data.get("expiry"))
     assert expiry is not None  # the expiry step cannot be passed without one
     return KeyDraft(
         kind=data["kind"], purpose=data["purpose"], expires_on=expiry, label=data["label"],
-        holder=data["holder"], issued_on=_iso(data.get("issued")),
+        holder=data["holder"], issued_on=iso(data.get("issued")),
         storage_note=data.get("storage"),
         company=data.get("company") if data.get("holder") == "legal" else None,
         cert_info=details or None,

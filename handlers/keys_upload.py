@@ -6,7 +6,6 @@ for someone who never agreed to storage. A certificate is read only after consen
 
 from __future__ import annotations
 
-import logging
 from datetime import datetime
 from typing import Any
 
@@ -29,8 +28,6 @@ from handlers._keys_ui import esc, fmt_date, local_today
 from handlers.keys_add import start_dialog
 from storage.dto import UserDTO
 from storage.repositories import Repos
-
-logger = logging.getLogger(__name__)
 
 
 def has_private_key_text(message: Message) -> bool:
