@@ -203,3 +203,25 @@ async def test_list_buttons_add_and_empty(chat_for: ChatFor) -> None:
     assert await chat.send("/mykeys") == chat.t("keys-list-empty")
     await chat.press_data(ListCb(action="add").pack())
     assert chat.session.last_text() == chat.t("keys-ask-kind")
+
+
+async def test_edit_holder_company_and_bin(
+    chat_for: ChatFor, pool: SessionPool, cipher: FieldCipher, clock: FakeClock
+) -> None:
+    from tests.keys.certgen import TEST_BIN
+
+    chat = chat_for("kk")
+    await chat.consent()
+    key = await add_key(pool, cipher, OWNER, clock.now, "Компания", date(2026, 9, 1))
+    await chat.press_data(EditCb(key_id=key.id, field="holder").pack())
+    assert await chat.press("btn-keys-holder-legal") == chat.t("keys-edit-ask-company")
+    await chat.send("Альфа ЖШС")
+    await chat.press_data(EditCb(key_id=key.id, field="bin").pack())
+    assert await chat.send("123") == chat.t("keys-error-bin")
+    await chat.send(TEST_BIN)
+    [fresh] = await keys_of(pool, cipher, OWNER)
+    assert (fresh.holder, fresh.company, fresh.cert_info) == ("legal", "Альфа ЖШС",
+                                                              {"bin": TEST_BIN})
+    await chat.press_data(EditCb(key_id=key.id, field="holder", value="individual").pack())
+    [fresh] = await keys_of(pool, cipher, OWNER)
+    assert (fresh.holder, fresh.company, fresh.cert_info) == ("individual", None, None)
