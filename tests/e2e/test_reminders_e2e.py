@@ -35,9 +35,9 @@ async def seed(env: dict[str, str]) -> str:
     async with create_session_pool(engine)() as session:
         repos = Repos.build(session, cipher)
         for chat in CHATS:
-            user = await repos.users.create(chat, "ru", "Asia/Almaty", now, True)
-            await repos.users.update_settings(user.id, window_start=0, window_end=0)
-            user = await repos.users.get(user.id)
+            created = await repos.users.create(chat, "ru", "Asia/Almaty", now, True)
+            await repos.users.update_settings(created.id, window_start=0, window_end=0)
+            user = await repos.users.get(created.id)
             assert user is not None
             draft = KeyDraft(kind="file", purpose="personal", expires_on=expires,
                              label=f"key {chat}")
