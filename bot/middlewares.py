@@ -12,6 +12,7 @@ from aiogram.types import CallbackQuery, Message, TelegramObject, User
 
 from bot.context import Clock, current_repos
 from bot.i18n import Translator, language_from_telegram
+from bot.keys.certificates import looks_like_private_key_text
 from storage.database import SessionPool
 from storage.encryption import FieldCipher
 from storage.repositories import Repos
@@ -88,7 +89,13 @@ class InputLimitMiddleware(BaseMiddleware):
     """Refuses over-long texts politely instead of processing or storing them."""
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
-        if isinstance(event, Message) and event.text and len(event.text) > MAX_TEXT:
+        if (
+            isinstance(event, Message)
+            and event.text
+            and len(event.text) > MAX_TEXT
+            # A pasted private key must reach the handler that deletes it and warns.
+            and not looks_like_private_key_text(event.text)
+        ):
             await event.answer(data["t"]("too-long", length=len(event.text), limit=MAX_TEXT))
             return None
         return await handler(event, data)

@@ -200,3 +200,22 @@ async def test_size_limit_unknown_types_and_consent(chat_for: ChatFor) -> None:
     await upload(chat, "photo.jpg", b"\xff\xd8\xff", "image/jpeg")
     assert chat.session.last_text() == chat.t("keys-upload-unknown")
     assert not chat.session.sent(GetFile)
+
+
+async def test_long_pasted_private_key_is_deleted_not_just_too_long(chat_for: ChatFor) -> None:
+    """Regression: an RSA-4096 PEM (over the 2000-character input limit) was answered
+    "too long" and left in the chat instead of being deleted."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=4096)
+    pem_text = key.private_bytes(
+        serialization.Encoding.PEM,
+        serialization.PrivateFormat.PKCS8,
+        serialization.NoEncryption(),
+    ).decode()
+    assert len(pem_text) > 2000
+    chat = chat_for("kk")
+    await chat.send(pem_text)
+    assert chat.session.sent(DeleteMessage)
+    assert chat.session.last_text() == chat.t("keys-secret-refused")
