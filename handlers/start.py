@@ -14,6 +14,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import Settings
 from bot.i18n import TextFn
+from bot.reminders.hooks import plan_user_checkup
 from handlers.common import main_menu, reply_to
 from storage.dto import UserDTO
 from storage.repositories import Repos
@@ -51,9 +52,11 @@ async def on_consent(
         await reply_to(query, t("start-consent-declined"))
         return
     if user is None:
-        await repos.users.create(query.from_user.id, lang, settings.bot_timezone, now, True)
+        user = await repos.users.create(query.from_user.id, lang, settings.bot_timezone, now, True)
+        await plan_user_checkup(repos, user, now)  # the periodic security check-up starts now
     elif not user.has_consented:
         await repos.users.update_settings(user.id, consent_at=now)
+        await plan_user_checkup(repos, user, now)
     text = t("start-consent-given") + "\n\n" + t("menu-title")
     await reply_to(query, text, reply_markup=main_menu(t))
 

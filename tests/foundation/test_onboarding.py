@@ -73,6 +73,9 @@ async def test_consent_stores_user_and_shows_menu(
     user = await stored_user(pool, cipher, kk_user.user.id)
     assert user is not None and user.has_consented and user.language == "kk"
     assert user.timezone == "Asia/Almaty"
+    async with pool() as s:
+        pending = await Repos.build(s, cipher).reminders.pending_for_user(user.id)
+    assert [kind for kind, *_ in pending] == ["checkup"]  # planned at consent, not later
     await dp.feed_update(bot, kk_user.message("/start"))
     assert session.last_text() == translator.get("kk", "start-welcome-back")
 
