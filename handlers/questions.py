@@ -83,23 +83,7 @@ async def reply_with_answer(
     await message.answer(body, reply_markup=answer_keyboard(qa, result, t))
 
 
-async def on_question_text(
-    message: Message,
-    qa: QAService,
-    repos: Repos,
-    lang: str,
-    t: TextFn,
-    translator: Translator,
-    now: datetime,
-) -> None:
-    text = message.text or ""
-    if contains_secret(text):
-        await refuse_secret(message, t)
-        return
-    await reply_with_answer(message, text, qa, repos, lang, translator, now)
-
-
-async def on_group_question(
+async def on_question(
     message: Message,
     bot: Bot,
     qa: QAService,
@@ -109,12 +93,13 @@ async def on_group_question(
     translator: Translator,
     now: datetime,
 ) -> None:
+    """A question in a private chat, or one addressed to the bot in a group."""
     me = await bot.me()
     text = (message.text or "").replace(f"@{me.username}", " ").strip()
     if contains_secret(text):
         await refuse_secret(message, t)
         return
-    if not text:
+    if not text:  # only the mention in a group
         await message.reply(t("questions-group-hint"))
         return
     await reply_with_answer(message, text, qa, repos, lang, translator, now)
@@ -212,6 +197,6 @@ def build_router(settings: Settings) -> Router:
     router.callback_query.register(on_topic, TopicCallback.filter())
     router.callback_query.register(on_feedback, FeedbackCallback.filter())
     question = F.text & ~F.text.startswith("/")
-    router.message.register(on_question_text, private, question, StateFilter(None))
-    router.message.register(on_group_question, F.chat.type.in_(GROUPS), question, addressed_to_bot)
+    router.message.register(on_question, private, question, StateFilter(None))
+    router.message.register(on_question, F.chat.type.in_(GROUPS), question, addressed_to_bot)
     return router
