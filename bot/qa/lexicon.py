@@ -8,8 +8,21 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-# Folded question/function words of both languages: they say nothing about the topic.
-STOPWORDS = frozenset(
+from bot.qa.normalize import fold
+
+
+def _folded(words: str) -> frozenset[str]:
+    """Fold a hand-written word list exactly as questions are folded (э->е, ь dropped, ...)."""
+    return frozenset(w for word in words.split() if (w := fold(word)))
+
+
+def _folded_prefixes(*prefixes: str) -> tuple[str, ...]:
+    return tuple(dict.fromkeys(p for prefix in prefixes if (p := fold(prefix))))
+
+
+# Question/function words of both languages: they say nothing about the topic. Written as
+# people type them; folded at import so that "это", "есть", "здесь" meet folded tokens.
+STOPWORDS = _folded(
     """
     как что где когда почему зачем какои какая какие какое кто чем чего мне меня мои моя мою мое
     свои своя это этот эта если или и а но в во на с со у к по от до за из для при без про над под
@@ -22,27 +35,69 @@ STOPWORDS = frozenset(
     нин син си мди ми низ низди даги деги дан ден нан нен тан тен
     егер осы сол бул ози озим нарсе еди екен гана да де та те ни ди ти ге га ка ке ну
     гов кз ввв http https
-    """.split()
+    """
 )
 
-# Folded prefixes that mark a question as being about EDS keys at all.
-ANCHORS: tuple[str, ...] = (
+# Prefixes (folded) that mark a question as being about EDS keys at all.
+ANCHORS: tuple[str, ...] = _folded_prefixes(
     "ецп", "ключ", "килт", "подпис", "колтан", "нцалаиер", "егов", "пки", "токен", "сертифика",
     "парол", "купия", "пин", "куалик", "удостовер", "удик", "флеш", "бот", "смс", "аутх", "рса",
     "гост", "нуц", "уко", "цон", "хко", "картридер", "биометр", "перевипуск", "мобаил",
-    "алаяк", "мошенн", "дроп", "код", "аиди",
+    "алаяк", "мошенн", "дроп", "код", "аиди", "чип", "облачн", "бултт", "казток",
 )
 
-# Words specific to EDS keys themselves; a question with one of them is never "other service".
-STRONG_ANCHORS: tuple[str, ...] = (
+# The question's object is the EDS key itself (or this bot, or a scam around keys): such a
+# question is in scope even if it also names a bank, a tax or a document.
+STRONG_ANCHORS: tuple[str, ...] = _folded_prefixes(
     "ецп", "ключ", "килт", "подпис", "колтан", "нцалаиер", "пки", "нуц", "уко", "токен",
-    "сертифика", "аутх", "рса", "гост",
+    "казток", "сертифика", "аутх", "рса", "гост", "картридер", "бот", "мошенн", "алаяк", "дроп",
+    "афер", "обман", "алдап", "якоби", "продикт",
 )
-# Other services and everyday topics: with no strong anchor such a question is out of scope.
-OFF_TOPIC: tuple[str, ...] = (
+# Verb forms of "sign" ("подписать договор") name an action, not the key: a weak anchor only.
+SIGN_VERBS: tuple[str, ...] = _folded_prefixes("подписа", "подписыв", "подпиш")
+
+# Everyday words of the bot's domain that carry no EDS word themselves (a file, a phone number,
+# my data, logging in): enough for a close match, not for a loose one.
+DOMAIN_WORDS: tuple[str, ...] = _folded_prefixes(
+    "фаил", "данн", "дерек", "акпарат", "информац", "телефон", "номер", "номир", "уведомл",
+    "оповещ", "хабарла", "ескерт", "напомин", "вход", "воит", "киру", "кирем", "кирес",
+    "авториз", "хран", "сохран", "сакта", "переписк", "удал", "ошир",
+)
+
+# Objects of other services and everyday matters. Without a strong anchor such a question is
+# out of scope: an IIN, a passport, a tax return, a pension, a bank card are not EDS keys,
+# even when they are handled on egov.kz.
+OFF_TOPIC: tuple[str, ...] = _folded_prefixes(
     "инстаграм", "инста", "уатсап", "ватсап", "уифи", "ваифаи", "каспи", "гмаил", "фаисбук",
     "тикток", "вконтакт", "погод", "ауа", "футбол", "фильм", "кино", "рецепт", "такси", "ипотек",
+    # banks and payment cards
+    "халик", "банк", "карта", "карти", "картас", "карточ", "депозит", "перевод", "аудар",
+    # identity documents and numbers themselves
+    "иин", "жсн", "паспорт", "водител", "справк", "аниктам", "несудим", "фамили", "прописк",
+    # taxes, pensions, benefits, fines, property
+    "налог", "салик", "декларац", "пенси", "зеинет", "енпф", "пособи", "жардемакш", "штраф",
+    "аиипул", "садик", "балабак", "автомоб", "машин", "аренд", "нотариус", "курс", "доллар",
+    "квартир", "пачер", "игр", "оиин", "музик", "фото", "видео",
 )
+# Accounts whose password is not an EDS password ("пароль от каспи / от егов").
+SERVICES: tuple[str, ...] = _folded_prefixes(
+    "егов", "каспи", "халик", "банк", "карта", "карти", "картас", "карточ", "почт", "гмаил",
+    "аккаунт", "акаунт", "инстаграм", "уифи", "ваифаи", "телеграм", "уатсап", "ватсап",
+)
+# An ID card is a document first: it is about EDS only next to a word of signing or of the
+# chip (reader, PIN, NCALayer, logging in to egov, the key itself).
+DOCUMENTS: tuple[str, ...] = _folded_prefixes("удостовер", "удик", "куалик", "аиди")
+DOCUMENT_CONTEXT: tuple[str, ...] = STRONG_ANCHORS + SIGN_VERBS + _folded_prefixes(
+    "чип", "пин", "егов", "кол", "тиркеу", "вход", "воит", "киру", "кирем",
+)
+# Second person: a question addressed to the bot ("что вы храните", "сен не сақтайсың").
+ADDRESSEE = _folded("ты тебе тебя тобой вы вам вас вами сен сенде саган сени сиз сизде сизге сизди")
+
+
+def is_strong(token: str) -> bool:
+    """The token names the EDS key itself (not an action like "sign a contract")."""
+    return token.startswith(STRONG_ANCHORS) and not token.startswith(SIGN_VERBS)
+
 
 # Spelling variants of the same thing, merged before any statistics.
 CANON = {
@@ -60,9 +115,18 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
     "steal": ("укра", "краж", "урла", "урлан", "своров"),
     "term": ("срок", "мерзим", "жарамд", "годн"),
     "renew": ("продл", "перевипус", "обнов", "узарт", "жанарт"),
+    # Past or perfect: the key has already expired ...
     "expire": (
         "истек", "истеч", "просроч", "законч", "кончил", "битип", "битти", "биткен", "отип",
-        "откен", "недеиствит",
+        "откен", "недеиствит", "аякталд",
+    ),
+    # ... versus present/future: it is running out (validity, renewal).
+    "expiring": (
+        "истека", "заканчива", "закончит", "кончает", "битеди", "битетин", "битер", "битпе",
+        "бітпеи",
+    ),
+    "check": (
+        "провер", "посмотр", "смотр", "тексер", "тизим", "список", "кору", "корем", "корсет",
     ),
     "revoke": (
         "отозв", "отзов", "отзив", "аннул", "кери", "блокир", "бугат", "деактив", "жою", "жоям",
@@ -71,7 +135,12 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
     "change": ("смен", "помен", "измен", "озгерт", "ауистир"),
     "notify": ("смс", "уведомл", "оповещ", "хабарла", "ескерт"),
     "give": ("переда", "отда", "беруге", "берсе", "берди", "одолж"),
-    "fraud": ("мошен", "афер", "алаяк", "дроп", "обман", "развел", "развод", "алдап"),
+    "fraud": (
+        "мошен", "афер", "алаяк", "дроп", "обман", "развел", "развод", "алдап", "звон", "позвон",
+        "конирау", "продикт", "якоби",
+    ),
+    "bot": ("бот",),
+    "login": ("вход", "воит", "киру", "кирем", "кирес", "авториз", "аутентиф"),
     "loan": ("кредит", "несие", "заим", "микрокредит"),
     "idcard": ("удостовер", "удик", "куалик", "аиди"),
     "reader": ("картридер",),
@@ -90,8 +159,54 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
     "explain": ("обясн", "расскаж", "тусиндир", "значени"),
 }
 _PREFIXES: tuple[tuple[str, str], ...] = tuple(
-    sorted(((p, c) for c, ps in _CONCEPTS.items() for p in ps), key=lambda pc: -len(pc[0]))
+    sorted(
+        ((fp, c) for c, ps in _CONCEPTS.items() for fp in _folded_prefixes(*ps)),
+        key=lambda pc: -len(pc[0]),
+    )
 )
+# Kazakh compound verbs: the noun carries the meaning, the light verb after it ("тапсырыс беру"
+# = to order, not "to give") is dropped.
+LIGHT_VERBS: dict[str, tuple[str, ...]] = {"тапсирис": ("бер",), "отиниш": ("бер",)}
+# Verbs of knowing/keeping: with a second-person pronoun they ask what the bot keeps.
+_ABOUT_ME = _folded_prefixes(
+    "зна", "биле", "помни", "запомин", "хран", "сохран", "сакта", "данн", "дерек", "переписк",
+    "удал", "ошир",
+)
+
+
+# Two-word phrases whose words are stopwords one by one but together carry a meaning; each
+# adds a token of that meaning. "что такое X", "X деген не": a request for a definition;
+# "на меня", "за мной": issued in my name.
+_PHRASES: dict[tuple[str, str], str] = {
+    (fold(a), fold(b)): token
+    for (a, b), token in {
+        ("что", "такое"): "значение", ("что", "за"): "значение", ("это", "что"): "значение",
+        ("деген", "не"): "значение", ("дегеніміз", "не"): "значение",
+        ("деген", "немене"): "значение", ("дегеніміз", "немене"): "значение",
+        ("на", "меня"): "имя", ("на", "мне"): "имя", ("за", "мной"): "имя",
+    }.items()
+}
+
+
+def phrase_tokens(words: list[str]) -> list[str]:
+    """Meaning tokens of the two-word phrases in folded words (see _PHRASES)."""
+    found = {_PHRASES.get(pair) for pair in zip(words, words[1:], strict=False)}
+    if fold("дегеніміз") in words:
+        found.add("значение")
+    return sorted(t for t in found if t is not None)
+
+
+def light_verb_after(noun: str) -> tuple[str, ...]:
+    """Prefixes of the light verb that, right after noun, only completes a compound verb."""
+    for stem, verbs in LIGHT_VERBS.items():
+        if noun.startswith(stem):
+            return verbs
+    return ()
+
+
+def addressed_to_bot(tokens: list[str]) -> bool:
+    """A question to "you" about knowing, keeping or deleting: it asks what the bot keeps."""
+    return any(t in ADDRESSEE for t in tokens) and any(t.startswith(_ABOUT_ME) for t in tokens)
 
 
 @lru_cache(maxsize=65536)

@@ -18,8 +18,10 @@ _KK_FOLD = str.maketrans(
 # Russian letters merged for matching: people swap them freely when typing fast or in Latin.
 _RU_FOLD = str.maketrans({"ё": "е", "э": "е", "й": "и", "ы": "и", "ъ": "", "ь": ""})
 
-# Longest first so that "shch" wins over "sh", and "sh" over "s".
+# Longest first so that "shch" wins over "sh", and "sh" over "s"; the reflexive verb ending
+# "-tsya" ("vydaetsya") is "-тся", not "-ця".
 _LATIN_MULTI: tuple[tuple[str, str], ...] = (
+    ("tsya", "тся"), ("tsia", "тся"),
     ("shch", "щ"), ("sch", "щ"), ("zh", "ж"), ("kh", "х"), ("ch", "ч"), ("sh", "ш"), ("ts", "ц"),
     ("ya", "я"), ("yu", "ю"), ("yo", "е"), ("ye", "е"), ("ia", "я"), ("iu", "ю"), ("gh", "г"),
     ("ng", "ң"),
