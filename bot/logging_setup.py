@@ -28,3 +28,5 @@ def setup_logging(level: str, secrets: list[str]) -> None:
     logging.basicConfig(level=level, handlers=[handler], force=True)
     # aiohttp access logs and aiogram's per-update lines carry chat ids: keep them quiet.
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    # APScheduler logs every run of the minute scans at INFO: noise, not news.
+    logging.getLogger("apscheduler").setLevel(logging.WARNING)

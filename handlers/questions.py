@@ -50,6 +50,26 @@ def answer_keyboard(qa: QAService, result: QAResult, t: TextFn) -> InlineKeyboar
     return kb.as_markup()
 
 
+# Small talk that deserves a friendly word rather than "I don't know this one".
+GREETINGS = frozenset(
+    "привет здравствуйте здравствуй салем сәлем салеметсиз сәлеметсіз добрый hello hi салам"
+    " ассалаумағалейкум ассалаумагалейкум".split()
+)
+THANKS = frozenset("спасибо спс благодарю рахмет рақмет рахмет! thanks".split())
+
+
+def small_talk(text: str) -> str | None:
+    """The text id for a bare greeting or thanks (at most three words), else None."""
+    words = [w.strip("!.,?)(").lower() for w in text.split()]
+    if not words or len(words) > 3:
+        return None
+    if words[0] in GREETINGS:
+        return "questions-greeting"
+    if words[0] in THANKS:
+        return "questions-thanks-reply"
+    return None
+
+
 def contains_secret(text: str) -> bool:
     return looks_like_secret(text) or find_sensitive(text) is not None
 
@@ -101,6 +121,10 @@ async def on_question(
         return
     if not text:  # only the mention in a group
         await message.reply(t("questions-group-hint"))
+        return
+    chat_id = small_talk(text)
+    if chat_id is not None:
+        await message.answer(t(chat_id))
         return
     await reply_with_answer(message, text, qa, repos, lang, translator, now)
 

@@ -20,3 +20,5 @@ stats-unanswered-none = Жауапсыз сұрақ жоқ.
 stats-feedback-title = Тақырыптар бойынша жауап бағалары (👍 / 👎):
 stats-feedback-line = • { $topic }: { $up } / { $down }
 stats-feedback-none = Әзірге баға жоқ.
+questions-greeting = Сәлеметсіз бе! ЭЦҚ туралы кез келген сұрақ қойыңыз — мысалы, «ЭЦҚ-ны қалай жаңартамын?» немесе «кілті бар флешкам жоғалды, не істеймін?». Барлық тақырып — /faq, командаларым — /help.
+questions-thanks-reply = Оқасы жоқ! Кілттеріңізді сақтаңыз 🔐

@@ -20,3 +20,5 @@ stats-unanswered-none = Вопросов без ответа нет.
 stats-feedback-title = Оценки ответов по темам (👍 / 👎):
 stats-feedback-line = • { $topic }: { $up } / { $down }
 stats-feedback-none = Оценок пока нет.
+questions-greeting = Здравствуйте! Спросите меня что-нибудь об ЭЦП — например, «как продлить ЭЦП?» или «что делать, если потерял флешку с ключом?». Все темы — /faq, мои команды — /help.
+questions-thanks-reply = Пожалуйста! Берегите свои ключи 🔐

@@ -173,3 +173,22 @@ async def test_group_answers_only_when_addressed(
         bot, group_message(ru_user, "а если ключ потерял?", reply_to_message=bot_msg)
     )
     assert session.last_text() == answer_of("lost-or-stolen", "ru")
+
+
+async def test_greeting_and_thanks_get_a_friendly_word_not_the_fallback(
+    dp: Dispatcher,
+    bot: Bot,
+    session: RecordingSession,
+    translator: Translator,
+    kk_user: UpdateFactory,
+    pool: SessionPool,
+) -> None:
+    await dp.feed_update(bot, kk_user.message("Сәлеметсіз бе!"))
+    assert session.last_text() == translator.get("kk", "questions-greeting")
+    await dp.feed_update(bot, kk_user.message("рахмет"))
+    assert session.last_text() == translator.get("kk", "questions-thanks-reply")
+    # A longer text that starts with a greeting is still a question.
+    await dp.feed_update(bot, kk_user.message("привет, как продлить эцп онлайн?"))
+    assert session.last_text().startswith(answer_of("renew", "ru"))
+    async with pool() as s:
+        assert (await s.scalars(select(UnansweredQuestion))).all() == []
