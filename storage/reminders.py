@@ -52,6 +52,11 @@ def _rows(result: Result[int, int, int | None, str, int, datetime]) -> list[Row]
     return [(a, b, c, d, e, f) for a, b, c, d, e, f in result.all()]
 
 
+def _after(after: tuple[datetime, int]) -> ColumnElement[bool]:
+    at, last_id = after
+    return or_(Reminder.due_at > at, and_(Reminder.due_at == at, Reminder.id > last_id))
+
+
 class ReminderRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
@@ -120,21 +125,27 @@ class ReminderRepo:
         the (status, due_at) index, so a scan never touches rows that are not due."""
         query = _rows_query().where(Reminder.status == PENDING, Reminder.due_at <= now)
         if after is not None:
-            at, last_id = after
-            query = query.where(
-                or_(Reminder.due_at > at, and_(Reminder.due_at == at, Reminder.id > last_id))
-            )
+            query = query.where(_after(after))
         return _rows(
             await self.session.execute(query.order_by(Reminder.due_at, Reminder.id).limit(limit))
         )
 
-    async def due_for_users(self, user_ids: Sequence[int], now: datetime) -> list[Row]:
-        """All pending rows due by `now` of these users, so each gets one bundled message."""
+    async def due_for_users(
+        self, user_ids: Sequence[int], now: datetime, after: tuple[datetime, int] | None = None
+    ) -> list[Row]:
+        """Pending rows due by `now` of these users (only those past `after` in (due_at, id)
+        order if given), so each user gets one bundled message."""
         out: list[Row] = []
         for chunk in _chunks(user_ids):
             query = _rows_query().where(
                 Reminder.user_id.in_(chunk), Reminder.status == PENDING, Reminder.due_at <= now
             )
+            if after is not None:
+                query = query.where(_after(after))
+            # This order steers SQLite to the (user_id, key_id, kind, stage, due_at) unique
+            # index, where due_at is tested before the table is read: ~2x less I/O than the
+            # user_id index, as most of a user's rows are not due.
+            query = query.order_by(Reminder.user_id, Reminder.key_id)
             out.extend(_rows(await self.session.execute(query)))
         return out
 
@@ -151,24 +162,21 @@ class ReminderRepo:
                                      consent_at is not None)
         return out
 
-    async def claim(self, ids: Sequence[int], token: str, now: datetime) -> list[Row]:
-        """Atomically take pending rows for sending; returns the rows this token won.
+    async def claim(self, ids: Sequence[int], token: str, now: datetime) -> list[int]:
+        """Atomically take pending rows for sending; returns the ids this token won.
 
-        A plain conditional UPDATE then a read-back by token: the same on SQLite and
-        PostgreSQL, and a row another scanner claimed first is simply not returned."""
+        A conditional UPDATE ... RETURNING (SQLite >= 3.35 and PostgreSQL): a row another
+        scanner claimed first no longer matches status = 'pending', so it is not returned."""
+        won: list[int] = []
         for chunk in _chunks(ids):
-            await self.session.execute(
+            result = await self.session.execute(
                 update(Reminder)
                 .where(Reminder.id.in_(chunk), Reminder.status == PENDING)
                 .values(status=CLAIMED, claim_token=token, claimed_at=now)
+                .returning(Reminder.id)
                 .execution_options(synchronize_session=False)
             )
-        won: list[Row] = []
-        for chunk in _chunks(ids):  # read back by primary key + token: no scan of claims
-            query = _rows_query().where(
-                Reminder.id.in_(chunk), Reminder.claim_token == token, Reminder.status == CLAIMED
-            )
-            won.extend(_rows(await self.session.execute(query)))
+            won.extend(result.scalars())
         return won
 
     async def _set(self, ids: Sequence[int], where: ColumnElement[bool], **values: object) -> int:

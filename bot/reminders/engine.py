@@ -29,6 +29,7 @@ from collections.abc import AsyncGenerator
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
@@ -49,7 +50,7 @@ from bot.reminders.planning import (
 from bot.reminders.sender import Claim, ReminderSender
 from storage.database import SessionPool
 from storage.encryption import FieldCipher
-from storage.reminders import Recipient, ReminderRepo
+from storage.reminders import Recipient, ReminderRepo, Row
 from storage.repositories import Repos
 
 if TYPE_CHECKING:
@@ -63,11 +64,23 @@ def claim_timeout(scan_seconds: float) -> timedelta:
     return timedelta(seconds=min(max(30 * scan_seconds, 20.0), 600.0))
 
 
+def claim_batch_users(rps: float, timeout: timedelta) -> int:
+    """Users per claim: what the pacer sends in a quarter of the claim budget (timeout / 2),
+    so a batch's last message still goes out on a young claim; at most 1000 per transaction."""
+    return max(1, min(1000, int(rps * timeout.total_seconds() / 8)))
+
+
+@lru_cache(maxsize=4096)
+def _window_open(tz: str, start: int, end: int, now: datetime) -> bool:
+    # Users share a few (zone, window) pairs: one zone conversion per pair and scan moment.
+    local = now.astimezone(ZoneInfo(tz)).time()
+    return Window.from_minutes(start, end).contains(local)
+
+
 def deliverable_now(user: Recipient, now: datetime) -> bool:
     if user.blocked or not user.consented:
         return False
-    local = now.astimezone(ZoneInfo(user.timezone)).time()
-    return Window.from_minutes(user.window_start, user.window_end).contains(local)
+    return _window_open(user.timezone, user.window_start, user.window_end, now)
 
 
 @dataclass
@@ -82,7 +95,7 @@ class ReminderEngine:
     def __init__(
         self, bot: Bot, pool: SessionPool, cipher: FieldCipher, translator: Translator,
         clock: Clock, *, pacer: Pacer | None = None, timeout: timedelta = timedelta(minutes=10),
-        page_size: int = 2000, batch_users: int = 200,
+        page_size: int = 2000, batch_users: int = 1000,
     ) -> None:
         self.pool, self.cipher, self.clock = pool, cipher, clock
         self.timeout, self.page_size, self.batch_users = timeout, page_size, batch_users
@@ -114,15 +127,21 @@ class ReminderEngine:
                 after = (page[-1][5], page[-1][0])
                 users = sorted({row[1] for row in page} - seen)
                 seen.update(users)
-                ready = await self._decide(repo, users, now)
+                # A user first met in this page had no due row before it (they would be in
+                # `seen`): their rows are the page's plus, if the range goes on, later ones.
+                wanted = set(users)
+                rows = [r for r in page if r[1] in wanted]
+                if len(page) == self.page_size:
+                    rows += await repo.due_for_users(users, now, after)
+                ready = await self._decide(repo, users, rows, now)
                 await session.commit()
             for i in range(0, len(ready), self.batch_users):
                 yield await self._claim(ready[i : i + self.batch_users])
 
     async def _decide(
-        self, repo: ReminderRepo, users: list[int], now: datetime
+        self, repo: ReminderRepo, users: list[int], found: list[Row], now: datetime
     ) -> list[list[DueReminder]]:
-        rows = [DueReminder(*r) for r in await repo.due_for_users(users, now)]
+        rows = [DueReminder(*r) for r in found]
         recipients = await repo.recipients(users)
         to_send, to_skip = select_deliverable(rows, now)
         await repo.skip([r.id for r in to_skip])
@@ -135,7 +154,7 @@ class ReminderEngine:
         token = uuid.uuid4().hex
         ids = [r.id for bundle in bundles for r in bundle]
         async with self.pool() as session:
-            won = {row[0] for row in await ReminderRepo(session).claim(ids, token, self.clock())}
+            won = set(await ReminderRepo(session).claim(ids, token, self.clock()))
             await session.commit()
         by_user = {b[0].user_id: [r for r in b if r.id in won] for b in bundles}
         return Claim(token, time.monotonic(), {u: rs for u, rs in by_user.items() if rs})
@@ -182,9 +201,10 @@ class ReminderEngine:
 def register_jobs(scheduler: AsyncIOScheduler, ctx: JobContext) -> None:
     """Scheduler registrar (bot/scheduler.py): the scan, and check-up planning every 30 min."""
     seconds = ctx.settings.reminder_scan_seconds
+    rps, timeout = ctx.settings.broadcast_rps, claim_timeout(seconds)
     engine = ReminderEngine(
-        ctx.bot, ctx.pool, ctx.cipher, ctx.translator, ctx.clock,
-        pacer=Pacer(ctx.settings.broadcast_rps, 1.0), timeout=claim_timeout(seconds),
+        ctx.bot, ctx.pool, ctx.cipher, ctx.translator, ctx.clock, pacer=Pacer(rps, 1.0),
+        timeout=timeout, batch_users=claim_batch_users(rps, timeout),
     )
     start = ctx.clock()  # the first scan at start-up also recovers a crashed run's claims
     scheduler.add_job(engine.scan, "interval", seconds=seconds, next_run_time=start,

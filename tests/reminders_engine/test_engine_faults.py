@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -167,27 +168,38 @@ async def test_concurrent_claims_never_overlap(backend_pool: SessionPool) -> Non
         won_b = await ReminderRepo(b).claim(ids[10:], "token-b", now)
         await b.commit()
     assert len(won_a) == 30 and len(won_b) == 10
-    assert not {r[0] for r in won_a} & {r[0] for r in won_b}
+    assert not set(won_a) & set(won_b)
 
 
-async def test_scan_reads_the_status_due_index(pool: SessionPool) -> None:
-    now = datetime(2026, 3, 2, 6, tzinfo=UTC)
+async def _plan(pool: SessionPool, query: Callable[[ReminderRepo], Awaitable[object]]) -> str:
+    """EXPLAIN QUERY PLAN (SQLite) of the last statement `query` runs."""
+    from sqlalchemy import event
+
     async with pool() as s:
-        repo = ReminderRepo(s)
         captured: list[tuple[str, Any]] = []
-        from sqlalchemy import event
-
         engine = s.bind.sync_engine  # type: ignore[union-attr]
 
         def grab(conn: Any, cursor: Any, statement: str, params: Any, *args: Any) -> None:
             captured.append((statement, params))
 
         event.listen(engine, "before_cursor_execute", grab)
-        await repo.due_page(now, (now - timedelta(days=1), 5), 100)
+        await query(ReminderRepo(s))
         event.remove(engine, "before_cursor_execute", grab)
         sql, params = captured[-1]
         raw = await s.connection()
         plan = await raw.exec_driver_sql("EXPLAIN QUERY PLAN " + sql, tuple(params))
-        details = " ".join(str(row[-1]) for row in plan.all())
+        return " ".join(str(row[-1]) for row in plan.all())
+
+
+async def test_scan_reads_the_status_due_index(pool: SessionPool) -> None:
+    now = datetime(2026, 3, 2, 6, tzinfo=UTC)
+    details = await _plan(pool, lambda repo: repo.due_page(now, (now - timedelta(days=1), 5), 100))
     assert "ix_reminders_due" in details, details
     assert "SCAN reminders" not in details.replace("USING INDEX", "")
+
+
+async def test_scan_reads_a_pages_users_through_an_index(pool: SessionPool) -> None:
+    now = datetime(2026, 3, 2, 6, tzinfo=UTC)
+    details = await _plan(pool, lambda repo: repo.due_for_users([1, 2, 3], now, (now, 5)))
+    assert "SEARCH reminders USING INDEX" in details, details
+    assert "SCAN" not in details, details
