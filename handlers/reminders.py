@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime
 
 from aiogram import F, Router
@@ -28,6 +29,8 @@ from handlers.common import MenuCallback, personal_router, reply_to
 from storage.dto import UserDTO
 from storage.repositories import Repos
 
+TOGGLES = ("weekly_tips", "broadcasts_opt_in")
+
 
 class SettingsCallback(CallbackData, prefix="remset"):
     a: str
@@ -53,7 +56,12 @@ def settings_view(t: TextFn, user: UserDTO) -> tuple[str, InlineKeyboardMarkup]:
         mark = "• " if mode == user.activity_mode else ""
         kb.button(text=mark + t(f"btn-reminders-mode-{mode}"),
                   callback_data=SettingsCallback(a=f"mode-{mode}"))
-    kb.adjust(1, 1, 1, 3)
+    # Opt-outs for what admins send: the weekly tip and broadcasts (security news).
+    for column in TOGGLES:
+        state = "on" if getattr(user, column) else "off"
+        kb.button(text=t(f"btn-reminders-{column}-{state}"),
+                  callback_data=SettingsCallback(a=f"toggle-{column}"))
+    kb.adjust(1, 1, 1, 3, 1, 1)
     return text, kb.as_markup()
 
 
@@ -76,6 +84,13 @@ async def on_setting_chosen(
     action = callback_data.a
     if action.startswith("mode-") and action[5:] in ACTIVITY_MODES:
         user = await on_settings_changed(repos, user, now, activity_mode=action[5:])
+        text, markup = settings_view(t, user)
+        await reply_to(query, t("reminders-saved") + "\n\n" + text, reply_markup=markup)
+        return
+    if action.startswith("toggle-") and action[7:] in TOGGLES:
+        column = action[7:]
+        await repos.users.update_settings(user.id, **{column: not getattr(user, column)})
+        user = replace(user, **{column: not getattr(user, column)})
         text, markup = settings_view(t, user)
         await reply_to(query, t("reminders-saved") + "\n\n" + text, reply_markup=markup)
         return

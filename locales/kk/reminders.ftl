@@ -71,3 +71,7 @@ reminders-err-format = Уақытты былай жазыңыз: 10-20 неме�
 reminders-err-empty-window = Басы мен соңы бірдей. Тәулік бойы алу үшін 0-24 деп жазыңыз.
 reminders-err-unknown-tz = Мұндай уақыт белдеуін білмеймін. Мысалы: Asia/Almaty.
 reminders-saved = Сақталды. Еске салулар қайта есептелді.
+btn-reminders-weekly_tips-on = 💡 Апта кеңесі: қосулы (өшіру)
+btn-reminders-weekly_tips-off = 💡 Апта кеңесі: өшірулі (қосу)
+btn-reminders-broadcasts_opt_in-on = 📣 Қауіпсіздік жаңалықтары: қосулы (өшіру)
+btn-reminders-broadcasts_opt_in-off = 📣 Қауіпсіздік жаңалықтары: өшірулі (қосу)

@@ -83,3 +83,7 @@ reminders-err-format = Напишите время так: 10-20 или 09:30-18
 reminders-err-empty-window = Начало и конец совпадают. Чтобы получать в любое время, напишите 0-24.
 reminders-err-unknown-tz = Такого часового пояса я не знаю. Например: Asia/Almaty.
 reminders-saved = Сохранено. Напоминания пересчитаны.
+btn-reminders-weekly_tips-on = 💡 Совет недели: включён (выключить)
+btn-reminders-weekly_tips-off = 💡 Совет недели: выключен (включить)
+btn-reminders-broadcasts_opt_in-on = 📣 Новости безопасности: включены (выключить)
+btn-reminders-broadcasts_opt_in-off = 📣 Новости безопасности: выключены (включить)

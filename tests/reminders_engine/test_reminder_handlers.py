@@ -92,3 +92,27 @@ async def test_checkup_and_help_buttons(
     assert session.last_text() == t("reminders-checkup-thanks", date=expected)
     kinds = [(k, st) for k, _, _, st in await world.statuses(user)]
     assert kinds.count(("checkup", "pending")) == 1 and ("checkup", "sent") in kinds
+
+
+async def test_weekly_tip_and_broadcast_opt_out_toggles(
+    world: World, dp: Dispatcher, bot: Bot, session: RecordingSession, translator: Translator,
+) -> None:
+    user = await world.user(1001)
+    ru = UpdateFactory(user_id=1001)
+    t = translator.for_lang("ru")
+    await dp.feed_update(bot, ru.message("/reminders"))
+    labels = [b.text for row in session.sent()[-1].reply_markup.inline_keyboard for b in row]
+    assert t("btn-reminders-weekly_tips-on") in labels
+    assert t("btn-reminders-broadcasts_opt_in-on") in labels
+    await dp.feed_update(bot, ru.callback("remset:toggle-weekly_tips"))
+    await dp.feed_update(bot, ru.callback("remset:toggle-broadcasts_opt_in"))
+    labels = [b.text for row in session.sent()[-1].reply_markup.inline_keyboard for b in row]
+    assert t("btn-reminders-weekly_tips-off") in labels
+    assert t("btn-reminders-broadcasts_opt_in-off") in labels
+    async with world.pool() as s:
+        fresh = await Repos.build(s, world.cipher).users.get(user.id)
+    assert fresh is not None and not fresh.weekly_tips and not fresh.broadcasts_opt_in
+    await dp.feed_update(bot, ru.callback("remset:toggle-weekly_tips"))
+    async with world.pool() as s:
+        fresh = await Repos.build(s, world.cipher).users.get(user.id)
+    assert fresh is not None and fresh.weekly_tips
