@@ -88,9 +88,9 @@ async def on_setting_chosen(
         await reply_to(query, t("reminders-saved") + "\n\n" + text, reply_markup=markup)
         return
     if action.startswith("toggle-") and action[7:] in TOGGLES:
-        column = action[7:]
-        await repos.users.update_settings(user.id, **{column: not getattr(user, column)})
-        user = replace(user, **{column: not getattr(user, column)})
+        change: dict[str, object] = {action[7:]: not getattr(user, action[7:])}
+        await repos.users.update_settings(user.id, **change)
+        user = replace(user, **change)  # type: ignore[arg-type]
         text, markup = settings_view(t, user)
         await reply_to(query, t("reminders-saved") + "\n\n" + text, reply_markup=markup)
         return
