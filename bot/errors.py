@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import traceback
 import uuid
 from typing import Any
 
@@ -16,11 +17,11 @@ logger = logging.getLogger("bot.errors")
 
 async def on_error(event: ErrorEvent, translator: Translator, **data: Any) -> bool:
     ref = uuid.uuid4().hex[:8]
-    # Exception type and location only: messages may echo user text, so no str(exc).
+    # Exception type and stack only: messages may echo user text, so never str(exc).
+    stack = "".join(traceback.format_tb(event.exception.__traceback__))
     logger.error(
-        "update %s failed [%s]: %s",
-        event.update.update_id, ref, type(event.exception).__name__,
-        exc_info=(type(event.exception), event.exception, event.exception.__traceback__),
+        "update %s failed [%s]: %s\n%s",
+        event.update.update_id, ref, type(event.exception).__name__, stack,
     )
     lang = data.get("lang")
     user = data.get("event_from_user")

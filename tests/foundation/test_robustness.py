@@ -45,6 +45,8 @@ async def test_handler_error_apologises_with_reference_and_no_traceback(
     assert len(ref) == 8 and "Traceback" not in reply and "boom" not in reply
     record = next(r for r in caplog.records if r.name == "bot.errors")
     assert ref in record.getMessage() and "Айгерим" not in record.getMessage()
+    assert "Айгерим" not in caplog.text and "boom" not in caplog.text  # not even in the stack
+    assert "make_request" in record.getMessage()  # but the stack is there for developers
 
 
 async def test_throttling_warns_once_then_drops(
