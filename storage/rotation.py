@@ -3,7 +3,8 @@
 Procedure: set DATA_KEY to a new key and DATA_KEY_OLD to the previous one(s), run
 `python -m bot rotate-key`, then drop DATA_KEY_OLD. Blind indexes are recomputed from the
 decrypted ids. FSM records (half-finished dialogs) are keyed by an index of data we do not
-keep in clear, so they are reset.
+keep in clear, so they are reset. Audit entries and broadcasts keep the admin pseudonym
+computed under the old key: it only groups an admin's own actions and is not looked up.
 """
 
 from __future__ import annotations
@@ -14,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.config import Settings
 from storage.database import create_engine, create_session_pool, migrate
 from storage.encryption import FieldCipher
-from storage.models import Base, FsmRecord, SigningKey, User
+from storage.models import Base, Broadcast, FsmRecord, SigningKey, User
 
 # (model, column, encryption context) for every encrypted column.
 ENCRYPTED_COLUMNS: list[tuple[type[Base], str, str]] = [
@@ -23,6 +24,7 @@ ENCRYPTED_COLUMNS: list[tuple[type[Base], str, str]] = [
     (SigningKey, "storage_enc", "keys.storage_note"),
     (SigningKey, "company_enc", "keys.company"),
     (SigningKey, "cert_enc", "keys.cert"),
+    (Broadcast, "progress_chat_enc", "broadcasts.progress_chat"),
 ]
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select, text
 from storage.database import SessionPool
 from storage.dto import KeyDraft
 from storage.encryption import DecryptionError, FieldCipher
-from storage.models import Base
+from storage.models import Base, Broadcast
 from storage.repositories import Repos
 from storage.rotation import rotate_session
 
@@ -124,6 +124,16 @@ async def test_rotation_reencrypts_and_reindexes(backend_pool: SessionPool) -> N
         repos = Repos.build(s, old)
         user = await repos.users.create(77, "ru", "Asia/Almaty", NOW, True)
         await repos.keys.add(user.id, draft(), NOW)
+        s.add(
+            Broadcast(
+                admin_index="x",
+                text_kk="k",
+                text_ru="r",
+                audience="{}",
+                created_at=NOW,
+                progress_chat_enc=old.encrypt("77", "broadcasts.progress_chat"),
+            )
+        )
         await s.commit()
     with pytest.raises(DecryptionError):
         async with backend_pool() as s:
@@ -132,6 +142,7 @@ async def test_rotation_reencrypts_and_reindexes(backend_pool: SessionPool) -> N
     async with backend_pool() as s:
         counts = await rotate_session(s, rotating)
     assert counts["keys.label_enc"] == 1 and counts["users.tg_id_enc"] == 1
+    assert counts["broadcasts.progress_chat_enc"] == 1
     fresh = FieldCipher(new_key)  # DATA_KEY_OLD dropped after rotation
     async with backend_pool() as s:
         repos = Repos.build(s, fresh)
@@ -168,3 +179,17 @@ async def test_raw_database_holds_no_plaintext(
     for needle in needles:
         assert needle.encode("utf-8") not in raw, needle
         assert needle.encode("utf-16-le") not in raw, needle
+
+
+def test_rotation_covers_every_encrypted_column() -> None:
+    """A new *_enc column must be added to the rotation list (fsm data is reset instead)."""
+    from storage.rotation import ENCRYPTED_COLUMNS
+
+    covered = {(model.__tablename__, column) for model, column, _ in ENCRYPTED_COLUMNS}
+    found = {
+        (table.name, column.name)
+        for table in Base.metadata.sorted_tables
+        for column in table.columns
+        if column.name.endswith("_enc") and table.name != "fsm_records"
+    }
+    assert found == covered
