@@ -30,3 +30,4 @@ def setup_logging(level: str, secrets: list[str]) -> None:
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
     # APScheduler logs every run of the minute scans at INFO: noise, not news.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
+    logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -14,6 +14,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import TextFn
 from bot.reminders.hooks import on_key_saved
+from bot.reminders.planning import key_status
 from handlers._keys_input import TEXT_STEPS, check_input
 from handlers._keys_steps import (
     BUTTONS,
@@ -185,8 +186,11 @@ async def save(
     kb = InlineKeyboardBuilder()
     kb.button(text=t("btn-menu-mykeys"), callback_data=ListCb(action="page"))
     kb.button(text=t("btn-keys-add-more"), callback_data=ListCb(action="add"))
+    expired = key_status(key.expires_on, now, user.timezone) == "expired"
     text = t("keys-saved", label=esc(key.label), date=fmt_date(key.expires_on),
              status=status_text(t, key.expires_on, now, user.timezone))
+    # An expired key needs a new one, not a reminder: say so right away.
+    text += "\n" + t("keys-saved-expired" if expired else "keys-saved-will-remind")
     await bot.send_message(chat_id, text, reply_markup=kb.as_markup())
 
 

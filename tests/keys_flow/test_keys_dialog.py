@@ -69,7 +69,8 @@ async def test_whole_dialog_then_mykeys(
     assert label in summary and note in summary and "02.03.2027" in summary
     saved = await chat.press("btn-keys-save")
     assert saved == chat.t("keys-saved", label=label, date="02.03.2027",
-                           status=chat.t("keys-status-valid", days=365))
+                           status=chat.t("keys-status-valid", days=365)) + "\n" + chat.t(
+        "keys-saved-will-remind")
     [key] = await keys_of(pool, cipher, 3001)
     assert (key.kind, key.purpose, key.holder) == ("file", "both", "individual")
     assert (key.issued_on, key.expires_on) == (date(2026, 3, 2), date(2027, 3, 2))

@@ -219,3 +219,22 @@ async def test_long_pasted_private_key_is_deleted_not_just_too_long(chat_for: Ch
     await chat.send(pem_text)
     assert chat.session.sent(DeleteMessage)
     assert chat.session.last_text() == chat.t("keys-secret-refused")
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_saving_an_expired_key_says_a_new_one_is_needed(chat_for: ChatFor, lang: str) -> None:
+    """An expired certificate was saved with "I'll remind you before it expires": misleading."""
+    chat = chat_for(lang)
+    await chat.consent()
+    cert, _ = make_cert(
+        purpose="auth",
+        not_before=dt.datetime(2024, 3, 15, tzinfo=dt.UTC),
+        not_after=dt.datetime(2025, 3, 15, tzinfo=dt.UTC),
+    )
+    await upload(chat, "old.cer", der(cert))
+    await chat.press("btn-keys-kind-file")
+    await chat.press("btn-keys-skip")
+    await chat.send("Old key")
+    saved = await chat.press("btn-keys-save")
+    assert saved.endswith(chat.t("keys-saved-expired"))
+    assert chat.t("keys-saved-will-remind") not in saved
