@@ -191,7 +191,8 @@ async def renew(
     key: KeyDTO, new_expiry: date, now: datetime,
 ) -> None:
     await state.clear()
-    await repos.keys.renew(user.id, key.id, new_expiry, now)
+    # A renewal is a re-issue: the new certificate starts today.
+    await repos.keys.renew(user.id, key.id, new_expiry, now, issued_on=local_today(user, now))
     await bot.send_message(chat_id, t("keys-renewed", date=fmt_date(new_expiry)))
     await after_change(bot, chat_id, t, repos, user, key.id, now)
 

@@ -124,7 +124,7 @@ async def on_renew_date(
         return
     key_id = int((await state.get_data()).get("renew_key", 0))
     await state.clear()
-    if not await repos.keys.renew(user.id, key_id, new_date, now):
+    if not await repos.keys.renew(user.id, key_id, new_date, now, issued_on=today):
         await message.answer(t("reminders-key-gone"))
         return
     key = await repos.keys.get_owned(user.id, key_id)

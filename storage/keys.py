@@ -117,8 +117,11 @@ class KeyRepo:
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 
-    async def renew(self, user_id: int, key_id: int, new_expiry: date, now: datetime) -> bool:
-        """Set a new expiry date and keep the old one in the history."""
+    async def renew(
+        self, user_id: int, key_id: int, new_expiry: date, now: datetime,
+        issued_on: date | None = None,
+    ) -> bool:
+        """Set a new expiry date (and the re-issue date) and keep the old one in the history."""
         key = await self.get_owned(user_id, key_id)
         if key is None:
             return False
@@ -130,7 +133,9 @@ class KeyRepo:
                 renewed_at=now,
             )
         )
-        return await self.update(user_id, key_id, now, expires_on=new_expiry)
+        if issued_on is None:
+            return await self.update(user_id, key_id, now, expires_on=new_expiry)
+        return await self.update(user_id, key_id, now, expires_on=new_expiry, issued_on=issued_on)
 
     async def mark_used(self, user_id: int, key_id: int, now: datetime) -> bool:
         result = await self.session.execute(

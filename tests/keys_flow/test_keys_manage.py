@@ -112,6 +112,7 @@ async def test_card_actions_edit_renew_used_where(
     await chat.press(proposal)
     [fresh] = await keys_of(pool, cipher, OWNER)
     assert fresh.expires_on == date(2029, 3, 5)
+    assert fresh.issued_on == date(2026, 3, 5)  # a renewal is a re-issue dated today
     assert [(old, new) for old, new, _ in fresh.renewals] == [(date(2026, 4, 1),
                                                                 date(2029, 3, 5))]
     assert chat.t("keys-field-renewals", count=1) in chat.session.last_text()
