@@ -7,6 +7,7 @@ from typing import Any
 
 from aiogram import BaseMiddleware, F, Router
 from aiogram.enums import ChatType
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
 from aiogram.utils.keyboard import InlineKeyboardBuilder
@@ -58,8 +59,22 @@ def personal_router(name: str) -> Router:
     return router
 
 
+def chat_of(query: CallbackQuery) -> int:
+    """The chat where the pressed button was (the user's private chat if it is gone)."""
+    return query.message.chat.id if query.message else query.from_user.id
+
+
 async def reply_to(query: CallbackQuery, text: str, **kwargs: Any) -> None:
     """Answer a button press with a new message in the chat where the button was."""
-    chat_id = query.message.chat.id if query.message else query.from_user.id
     assert query.bot is not None
-    await query.bot.send_message(chat_id, text, **kwargs)
+    await query.bot.send_message(chat_of(query), text, **kwargs)
+
+
+async def delete_quietly(message: Message) -> bool:
+    """Delete a user's message that must not stay in the chat; False if Telegram refused
+    (older than 48 h, already gone, or no rights in a group)."""
+    try:
+        await message.delete()
+    except TelegramBadRequest:
+        return False
+    return True

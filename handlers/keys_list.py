@@ -25,14 +25,10 @@ from handlers._keys_ui import (
     status_icon,
     status_text,
 )
-from handlers.common import MenuCallback, personal_router
+from handlers.common import MenuCallback, chat_of, personal_router
 from handlers.keys_add import start_dialog
 from storage.dto import KeyDTO, UserDTO
 from storage.repositories import Repos
-
-
-def chat_of(query: CallbackQuery) -> int:
-    return query.message.chat.id if query.message else query.from_user.id
 
 
 def list_view(

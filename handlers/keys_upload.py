@@ -11,7 +11,7 @@ from typing import Any
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
-from aiogram.exceptions import TelegramAPIError, TelegramBadRequest
+from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
@@ -25,6 +25,7 @@ from bot.keys.certificates import (
     parse_certificate,
 )
 from handlers._keys_ui import esc, fmt_date, local_today
+from handlers.common import delete_quietly
 from handlers.keys_add import start_dialog
 from storage.dto import UserDTO
 from storage.repositories import Repos
@@ -37,19 +38,10 @@ def has_private_key_text(message: Message) -> bool:
 
 async def refuse_secret(message: Message, t: TextFn) -> None:
     """Delete the message with the secret (if Telegram still allows it) and explain."""
-    deleted = True
-    try:
-        await message.delete()
-    except TelegramBadRequest:  # too old, or already gone
-        deleted = False
     text = t("keys-secret-refused")
-    if not deleted:
+    if not await delete_quietly(message):
         text += "\n\n" + t("keys-secret-delete-yourself")
     await message.answer(text)
-
-
-async def on_private_key_text(message: Message, t: TextFn) -> None:
-    await refuse_secret(message, t)
 
 
 def purpose_of(info: CertInfo) -> str | None:
@@ -148,6 +140,6 @@ async def on_document(
 def build_router() -> Router:
     router = Router(name=__name__)
     router.message.filter(F.chat.type == ChatType.PRIVATE)
-    router.message.register(on_private_key_text, has_private_key_text)
+    router.message.register(refuse_secret, has_private_key_text)
     router.message.register(on_document, F.document)
     return router

@@ -8,7 +8,6 @@ from datetime import datetime, timedelta
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
-from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
@@ -18,7 +17,7 @@ from bot.config import Settings
 from bot.i18n import TextFn, Translator
 from bot.keys.validation import find_sensitive
 from bot.qa.service import QAResult, QAService, looks_like_secret
-from handlers.common import MenuCallback, reply_to
+from handlers.common import MenuCallback, delete_quietly, reply_to
 from storage.encryption import FieldCipher
 from storage.repositories import Repos
 
@@ -76,10 +75,7 @@ def contains_secret(text: str) -> bool:
 
 async def refuse_secret(message: Message, t: TextFn) -> None:
     """Never keep a message with a password, IIN or code: delete it where we can, warn."""
-    try:
-        await message.delete()
-    except TelegramBadRequest:
-        pass  # too old, or no rights in a group: the warning still goes out
+    await delete_quietly(message)  # if Telegram refuses, the warning still goes out
     await message.answer(t("questions-secret-warning"))
 
 
