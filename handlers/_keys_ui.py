@@ -12,6 +12,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import TextFn
 from bot.reminders.planning import days_left, key_status
+from bot.reminders.texts import fmt_date as reminder_date
 from storage.dto import KeyDTO, UserDTO
 
 MAX_KEYS = 50
@@ -54,7 +55,8 @@ def local_today(user: UserDTO, now: datetime) -> date:
 
 
 def fmt_date(d: date | None) -> str:
-    return "—" if d is None else d.strftime("%d.%m.%Y")
+    """The reminders' date format, with a dash for a date the user skipped."""
+    return "—" if d is None else reminder_date(d)
 
 
 def esc(text: str | None) -> str:
