@@ -15,7 +15,6 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import Settings
 from bot.i18n import TextFn, Translator
-from bot.keys.validation import find_sensitive
 from bot.qa.service import QAResult, QAService, looks_like_secret
 from handlers.common import MenuCallback, delete_quietly, reply_to
 from storage.encryption import FieldCipher
@@ -69,10 +68,6 @@ def small_talk(text: str) -> str | None:
     return None
 
 
-def contains_secret(text: str) -> bool:
-    return looks_like_secret(text) or find_sensitive(text) is not None
-
-
 async def refuse_secret(message: Message, t: TextFn) -> None:
     """Never keep a message with a password, IIN or code: delete it where we can, warn."""
     await delete_quietly(message)  # if Telegram refuses, the warning still goes out
@@ -112,7 +107,7 @@ async def on_question(
     """A question in a private chat, or one addressed to the bot in a group."""
     me = await bot.me()
     text = (message.text or "").replace(f"@{me.username}", " ").strip()
-    if contains_secret(text):
+    if looks_like_secret(text):
         await refuse_secret(message, t)
         return
     if not text:  # only the mention in a group

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from fluent.runtime import FluentLocalization, FluentResourceLoader
 
+from bot.keys.validation import find_sensitive
 from bot.qa.knowledge import DEFAULT_ROOT, KnowledgeBase, load_knowledge
 from bot.qa.matcher import Matcher
 
@@ -34,8 +35,12 @@ _PLAIN_WORDS = frozenset(
 
 
 def looks_like_secret(text: str) -> bool:
-    """True when text seems to carry an IIN, an SMS/PIN code or a password value."""
-    if _IIN_RE.search(text) or _CODE_RE.search(text):
+    """True when text seems to carry an IIN, an SMS/PIN code or a password value.
+
+    Also everything the key registry refuses in storage notes (find_sensitive), so a question
+    and a dialog answer are judged by the same rules plus these question-specific ones.
+    """
+    if _IIN_RE.search(text) or _CODE_RE.search(text) or find_sensitive(text) is not None:
         return True
     for sep, value in _PASSWORD_RE.findall(text):
         value = value.strip(".,!?;\"'«»")
