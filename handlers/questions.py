@@ -16,6 +16,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.config import Settings
 from bot.i18n import TextFn, Translator
 from bot.qa.service import QAResult, QAService, looks_like_secret
+from bot.texts import split_for_telegram
 from handlers.common import MenuCallback, delete_quietly, reply_to
 from storage.encryption import FieldCipher
 from storage.repositories import Repos
@@ -182,7 +183,9 @@ async def cmd_stats(message: Message, repos: Repos, t: TextFn, now: datetime) ->
         t("stats-feedback-line", topic=topic, up=up, down=down)
         for topic, (up, down) in sorted(counts.items(), key=lambda kv: -kv[1][1])
     ] or [t("stats-feedback-none")]
-    await message.answer("\n".join(lines))
+    # Ten long anonymised questions plus twenty topics can pass Telegram's 4096 characters.
+    for part in split_for_telegram("\n".join(lines)):
+        await message.answer(part)
 
 
 def _escape(text: str) -> str:

@@ -192,3 +192,19 @@ async def test_greeting_and_thanks_get_a_friendly_word_not_the_fallback(
     assert session.last_text().startswith(answer_of("renew", "ru"))
     async with pool() as s:
         assert (await s.scalars(select(UnansweredQuestion))).all() == []
+
+
+async def test_long_stats_are_split_under_telegram_limit(
+    dp: Dispatcher, bot: Bot, session: RecordingSession, translator: Translator,
+    pool: SessionPool, clock: Any,
+) -> None:
+    async with pool() as s:
+        for i in range(10):
+            # Stored texts are capped at 300 characters, but escaping "<" for HTML quadruples.
+            text = (f"{i} " + "<script>" * 40)[:300]
+            s.add(UnansweredQuestion(text=text, lang="ru", score=0.1, asked_at=clock.now))
+        await s.commit()
+    await dp.feed_update(bot, UpdateFactory(777, "ru").message("/stats"))
+    parts = session.texts()
+    assert len(parts) > 1 and all(len(p) <= 4096 for p in parts)
+    assert parts[0].startswith(translator.get("ru", "stats-title"))
