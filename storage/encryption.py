@@ -45,10 +45,6 @@ class FieldCipher:
         # The blind index key follows the current key; rotation recomputes every index.
         self._index_key = _derive(current, b"kilt-blind-index")
 
-    @property
-    def current_key_id(self) -> bytes:
-        return self._current_id
-
     def encrypt(self, plaintext: str, context: str = "") -> bytes:
         nonce = os.urandom(NONCE_LEN)
         aad = context.encode()

@@ -5,7 +5,6 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.encryption import FieldCipher
@@ -51,10 +50,3 @@ class FsmRepo:
         row.updated_at = now
         if row.state is None and row.data_enc is None:
             await self.session.delete(row)
-
-    async def clear_owner(self, owner_tg_id: int) -> None:
-        owner = self.cipher.blind_index(owner_tg_id)
-        await self.session.execute(delete(FsmRecord).where(FsmRecord.owner_index == owner))
-
-    async def count(self) -> int:
-        return len((await self.session.scalars(select(FsmRecord.key_index))).all())

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dto import UserDTO
@@ -102,9 +102,6 @@ class UserRepo:
             delete(FsmRecord).where(FsmRecord.owner_index == self.cipher.blind_index(tg_id))
         )
         await self.session.execute(delete(User).where(User.id == user_id))
-
-    async def count(self) -> int:
-        return int(await self.session.scalar(select(func.count()).select_from(User)) or 0)
 
 
 async def export_rows(session: AsyncSession, user_id: int) -> dict[str, list[dict[str, object]]]:
