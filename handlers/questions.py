@@ -145,8 +145,7 @@ async def on_topic(
     if callback_data.id not in qa.kb.topics:
         await reply_to(query, t("stale-button"))
         return
-    topic = qa.kb.topics[callback_data.id]
-    result = QAResult(topic.id, lang, 1.0, topic.texts[lang].answer, list(topic.related), False)
+    result = qa.topic_result(callback_data.id, lang)
     await reply_to(query, result.answer, reply_markup=answer_keyboard(qa, result, t))
 
 

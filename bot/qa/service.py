@@ -112,9 +112,15 @@ class QAService:
         lang, switched = self.choose_language(found.lang_detected, user_lang)
         if found.topic is None:
             return QAResult(None, lang, found.score, self.fallback_text(lang), [], switched)
-        topic = self.kb.topics[found.topic]
+        return self.topic_result(found.topic, lang, found.score, switched)
+
+    def topic_result(
+        self, topic_id: str, lang: str, score: float = 1.0, switched: bool = False
+    ) -> QAResult:
+        """The answer for a known topic (also when picked from /faq or a related button)."""
+        topic = self.kb.topics[topic_id]
         return QAResult(
-            topic.id, lang, found.score, topic.texts[lang].answer, list(topic.related), switched
+            topic.id, lang, score, topic.texts[lang].answer, list(topic.related), switched
         )
 
 
