@@ -6,7 +6,7 @@ from aiogram import Router
 
 from bot.config import Settings
 from handlers import (
-    admin,
+    broadcast,
     fallback,
     groups,
     keys,
@@ -26,7 +26,7 @@ def build_root_router(settings: Settings) -> Router:
         language.build_router(),
         privacy.build_router(),
         keys.build_router(),  # early: deletes private keys sent in any state
-        admin.build_router(settings),  # admins' /broadcast dialog, refusal for others
+        broadcast.build_router(settings),  # admins' /broadcast dialog, refusal for others
         # Feature routers (admin, keys, reminders, …) are added here, one line each.
         reminders.build_router(),
         questions.build_router(settings),  # free text is a question: after every dialog

@@ -13,8 +13,8 @@ from bot.broadcast.engine import engine_for
 from bot.broadcast.html_check import plain_text
 from bot.config import Settings
 from bot.i18n import Translator
-from handlers import admin_ui as ui
-from handlers.admin_ui import BcAudience, BcCancel, BcConfirm, BcMenu, BcTip, BcWhen
+from handlers.broadcast import ui
+from handlers.broadcast.ui import BcAudience, BcCancel, BcConfirm, BcMenu, BcTip, BcWhen
 from storage.database import SessionPool
 from storage.encryption import FieldCipher
 from storage.models import AuditEntry

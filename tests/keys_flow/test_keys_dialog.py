@@ -13,8 +13,8 @@ from sqlalchemy import text
 from bot.app import build_dispatcher
 from bot.config import Settings
 from bot.i18n import Translator
-from handlers._keys_ui import AddCb
 from handlers.common import MenuCallback
+from handlers.keys.ui import AddCb
 from storage.database import SessionPool
 from storage.encryption import FieldCipher
 from storage.repositories import Repos

@@ -11,7 +11,7 @@ from aiogram.methods import SendDocument
 
 from bot.i18n import Translator
 from bot.reminders.calendar import event_uid
-from handlers._keys_ui import EditCb, KeyCb, ListCb
+from handlers.keys.ui import EditCb, KeyCb, ListCb
 from storage.database import SessionPool
 from storage.dto import KeyDTO
 from storage.encryption import FieldCipher

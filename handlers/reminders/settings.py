@@ -24,8 +24,8 @@ from bot.reminders.planning import (
     parse_tz,
     parse_window,
 )
-from handlers import reminders_buttons
 from handlers.common import MenuCallback, personal_router, reply_to
+from handlers.reminders import buttons
 from storage.dto import UserDTO
 from storage.repositories import Repos
 
@@ -136,5 +136,5 @@ def build_router() -> Router:
     )
     router.message.register(on_setting_text, F.text, SettingsDialog.window, ~F.text.startswith("/"))
     router.message.register(on_setting_text, F.text, SettingsDialog.tz, ~F.text.startswith("/"))
-    router.include_router(reminders_buttons.build_router())
+    router.include_router(buttons.build_router())
     return router

@@ -14,7 +14,9 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.i18n import TextFn
 from bot.reminders.calendar import CalendarKey, build_ics
 from bot.reminders.hooks import on_key_deleted, on_key_saved
-from handlers._keys_ui import (
+from handlers.common import MenuCallback, chat_of, personal_router
+from handlers.keys.add import start_dialog
+from handlers.keys.ui import (
     PAGE_SIZE,
     KeyCb,
     ListCb,
@@ -25,8 +27,6 @@ from handlers._keys_ui import (
     status_icon,
     status_text,
 )
-from handlers.common import MenuCallback, chat_of, personal_router
-from handlers.keys_add import start_dialog
 from storage.dto import KeyDTO, UserDTO
 from storage.repositories import Repos
 

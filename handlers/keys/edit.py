@@ -13,10 +13,10 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import TextFn
 from bot.keys.validation import KINDS, default_expiry
-from handlers._keys_input import check_input
-from handlers._keys_ui import HOLDERS, PURPOSES, EditCb, KeyCb, fmt_date, local_today
 from handlers.common import chat_of, personal_router
-from handlers.keys_list import after_change
+from handlers.keys.input import check_input
+from handlers.keys.listing import after_change
+from handlers.keys.ui import HOLDERS, PURPOSES, EditCb, KeyCb, fmt_date, local_today
 from storage.dto import KeyDTO, UserDTO
 from storage.repositories import Repos
 

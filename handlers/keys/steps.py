@@ -10,7 +10,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import TextFn
 from bot.keys.validation import KIND_CLOUD, KINDS, default_expiry
-from handlers._keys_ui import (
+from handlers.keys.ui import (
     HOLDERS,
     PURPOSES,
     AddCb,

@@ -24,9 +24,9 @@ from bot.keys.certificates import (
     looks_like_private_key_text,
     parse_certificate,
 )
-from handlers._keys_ui import esc, fmt_date, local_today
 from handlers.common import delete_quietly
-from handlers.keys_add import start_dialog
+from handlers.keys.add import start_dialog
+from handlers.keys.ui import esc, fmt_date, local_today
 from storage.dto import UserDTO
 from storage.repositories import Repos
 

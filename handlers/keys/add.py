@@ -15,8 +15,9 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.i18n import TextFn
 from bot.reminders.hooks import on_key_saved
 from bot.reminders.planning import key_status
-from handlers._keys_input import TEXT_STEPS, check_input
-from handlers._keys_steps import (
+from handlers.common import MenuCallback, main_menu, personal_router
+from handlers.keys.input import TEXT_STEPS, check_input
+from handlers.keys.steps import (
     BUTTONS,
     CHOICES,
     iso,
@@ -26,8 +27,7 @@ from handlers._keys_steps import (
     steps,
     suggested_label,
 )
-from handlers._keys_ui import MAX_KEYS, AddCb, ListCb, esc, fmt_date, local_today, status_text
-from handlers.common import MenuCallback, main_menu, personal_router
+from handlers.keys.ui import MAX_KEYS, AddCb, ListCb, esc, fmt_date, local_today, status_text
 from storage.dto import KeyDraft, UserDTO
 from storage.repositories import Repos
 

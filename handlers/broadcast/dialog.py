@@ -15,9 +15,9 @@ from aiogram.types import CallbackQuery, Message
 from bot.broadcast.engine import engine_for
 from bot.config import Settings
 from bot.i18n import LANGUAGES, TextFn, Translator
-from handlers import admin_ui as ui
-from handlers.admin_ui import BcAudience, BcCancel, BcConfirm, BcMenu, BcTip, BcWhen
-from handlers.admin_ui import BroadcastDialog as S
+from handlers.broadcast import ui
+from handlers.broadcast.ui import BcAudience, BcCancel, BcConfirm, BcMenu, BcTip, BcWhen
+from handlers.broadcast.ui import BroadcastDialog as S
 from handlers.common import reply_to
 from storage.repositories import Repos
 

@@ -13,7 +13,7 @@ from bot.keys.validation import (
     validate_expiry_date,
     validate_issue_date,
 )
-from handlers._keys_ui import MAX_COMPANY, MAX_LABEL, MAX_NOTE
+from handlers.keys.ui import MAX_COMPANY, MAX_LABEL, MAX_NOTE
 
 TEXT_STEPS = ("company", "bin", "issued", "expiry", "storage", "label")
 

@@ -4,16 +4,16 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers import keys_add, keys_edit, keys_list, keys_upload
+from handlers.keys import add, edit, listing, upload
 
 
 def build_router() -> Router:
     router = Router(name=__name__)
     router.include_routers(
         # First, and without the consent gate: a private key is deleted for anyone.
-        keys_upload.build_router(),
-        keys_add.build_router(),
-        keys_list.build_router(),
-        keys_edit.build_router(),
+        upload.build_router(),
+        add.build_router(),
+        listing.build_router(),
+        edit.build_router(),
     )
     return router
