@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
-
 from aiogram import Bot, Dispatcher
+from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
+from bot.concurrency import UserLockMiddleware, UserLocks
 from bot.config import Settings
 from bot.context import Clock, utc_now
 from bot.errors import on_error
@@ -25,19 +25,17 @@ USER_COMMANDS = (
 ADMIN_COMMANDS = ("broadcast", "stats")
 
 
-@lru_cache(maxsize=1)
-def default_qa_service() -> QAService:
-    """The knowledge base is loaded and indexed once per process (about 0.1 s)."""
-    return build_service()
-
-
 def build_dispatcher(
     settings: Settings,
     pool: SessionPool,
     cipher: FieldCipher,
     translator: Translator,
     clock: Clock = utc_now,
+    *,
+    qa: QAService | None = None,
+    isolation: BaseEventIsolation | None = None,
 ) -> Dispatcher:
+    """Long-lived objects (Q&A index, user locks) come from the caller, built once per process."""
     dp = Dispatcher(
         storage=DatabaseStorage(pool, cipher, clock),
         disable_fsm=True,  # re-added below, inside ContextMiddleware, to share its session
@@ -46,8 +44,10 @@ def build_dispatcher(
         cipher=cipher,
         session_pool=pool,
         clock=clock,
-        qa=default_qa_service(),
+        qa=qa or build_service(),
     )
+    # The per-user lock comes first: waiting updates must not hold pooled connections.
+    dp.update.outer_middleware(UserLockMiddleware(isolation or UserLocks()))
     dp.update.outer_middleware(ContextMiddleware(pool, cipher, translator, clock))
     dp.update.outer_middleware(dp.fsm)
     throttling = ThrottlingMiddleware(settings.throttle_per_minute)

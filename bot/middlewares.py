@@ -10,6 +10,7 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.types import CallbackQuery, Message, TelegramObject, User
 
+from bot.concurrency import install_commit_before_send, update_transaction
 from bot.context import Clock, current_repos
 from bot.i18n import Translator, language_from_telegram
 from bot.keys.certificates import looks_like_private_key_text
@@ -33,7 +34,8 @@ class ContextMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         tg_user: User | None = data.get("event_from_user")
         now = self.clock()
-        async with self.pool() as session:
+        install_commit_before_send(data["bot"])
+        async with self.pool() as session, update_transaction(session):
             repos = Repos.build(session, self.cipher)
             user = await repos.users.get_by_tg(tg_user.id) if tg_user else None
             if user is not None and (user.blocked_at or now - user.last_seen_at > TOUCH_EVERY):

@@ -13,9 +13,11 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 
 from bot.app import build_dispatcher, register_commands
+from bot.concurrency import UserLocks
 from bot.config import Settings
 from bot.context import utc_now
 from bot.i18n import Translator
+from bot.qa.service import build_service
 from bot.scheduler import JobContext, build_scheduler
 from storage.database import create_engine, create_session_pool, migrate
 from storage.encryption import FieldCipher
@@ -42,7 +44,9 @@ async def main(settings: Settings, webhook: bool = False) -> None:
     pool = create_session_pool(engine)
     translator = Translator()
     bot = make_bot(settings)
-    dp = build_dispatcher(settings, pool, cipher, translator)
+    dp = build_dispatcher(
+        settings, pool, cipher, translator, utc_now, qa=build_service(), isolation=UserLocks()
+    )
     scheduler = build_scheduler(JobContext(bot, pool, cipher, translator, settings, utc_now))
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()

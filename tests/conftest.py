@@ -14,6 +14,7 @@ from aiogram import Bot, Dispatcher
 from bot.app import build_dispatcher
 from bot.config import Settings
 from bot.i18n import Translator
+from bot.qa.service import QAService, build_service
 from storage.database import SessionPool, create_engine, create_session_pool, migrate
 from storage.encryption import FieldCipher
 from tests.support.telegram import RecordingSession, UpdateFactory, make_bot
@@ -43,6 +44,12 @@ def clock() -> FakeClock:
 @pytest.fixture(scope="session")
 def translator() -> Translator:
     return Translator()
+
+
+@pytest.fixture(scope="session")
+def qa_service() -> QAService:
+    """Built once, as the bot builds it once at start-up."""
+    return build_service()
 
 
 @pytest.fixture
@@ -101,8 +108,9 @@ def dp(
     cipher: FieldCipher,
     translator: Translator,
     clock: FakeClock,
+    qa_service: QAService,
 ) -> Dispatcher:
-    return build_dispatcher(settings, pool, cipher, translator, clock)
+    return build_dispatcher(settings, pool, cipher, translator, clock, qa=qa_service)
 
 
 @pytest.fixture

@@ -9,13 +9,13 @@ from aiogram.methods import AnswerCallbackQuery, DeleteMessage, SendMessage
 from aiogram.types import Chat, InlineKeyboardMarkup, Message, MessageEntity
 from sqlalchemy import select
 
-from bot.app import default_qa_service
 from bot.i18n import Translator
+from bot.qa.service import build_service
 from storage.database import SessionPool
 from storage.models import Feedback, UnansweredQuestion
 from tests.support.telegram import BOT_USER, RecordingSession, UpdateFactory
 
-QA = default_qa_service()
+QA = build_service()
 
 
 def answer_of(topic: str, lang: str) -> str:
