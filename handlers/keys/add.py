@@ -46,9 +46,12 @@ class KeyForm(StatesGroup):
 
 
 async def show_step(bot: Bot, chat_id: int, state: FSMContext, t: TextFn, step: str) -> None:
+    """Store the step, then ask; `prompt_msg` records that the question reached the user."""
     await state.set_state(getattr(KeyForm, step))
+    await state.update_data(prompt_msg=None)
     text, markup = prompt(step, t, await state.get_data())
-    await bot.send_message(chat_id, text, reply_markup=markup)
+    sent = await bot.send_message(chat_id, text, reply_markup=markup)
+    await state.update_data(prompt_msg=sent.message_id)
 
 
 async def start_dialog(
@@ -118,8 +121,11 @@ async def on_button(
     step = await current_step(state)
     action = callback_data.action
     chat_id = query.message.chat.id if query.message else query.from_user.id
-    if step is None or (action not in ("back", "cancel") and BUTTONS.get(step) != action):
-        await query.answer(t("keys-stale"), show_alert=True)
+    if step is None:
+        await query.answer(t("keys-dialog-ended"), show_alert=True)
+        return
+    if action not in ("back", "cancel") and BUTTONS.get(step) != action:
+        await on_stale_step(query, bot, chat_id, state, t, step)
         return
     await query.answer()
     if action == "cancel":
@@ -137,6 +143,16 @@ async def on_button(
     else:
         await apply_button(step, callback_data.value, state, t, user, now)
         await advance(bot, chat_id, state, t, step)
+
+
+async def on_stale_step(
+    query: CallbackQuery, bot: Bot, chat_id: int, state: FSMContext, t: TextFn, step: str
+) -> None:
+    """A button of an earlier step: a double tap, or a tap after the bot lost its reply."""
+    data = await state.get_data()
+    await query.answer(t("keys-dialog-moved-on"))
+    if data.get("prompt_msg") is None:  # the current question may never have arrived: ask again
+        await show_step(bot, chat_id, state, t, step)
 
 
 async def apply_button(
