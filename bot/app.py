@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from aiogram import Bot, Dispatcher
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from aiogram import Bot, Dispatcher, Router
 from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
@@ -56,7 +59,26 @@ def build_dispatcher(
     dp.message.outer_middleware(InputLimitMiddleware())
     dp.errors.register(on_error)
     dp.include_router(build_root_router(settings))
+    run_sync_filters_inline(dp)
     return dp
+
+
+def run_sync_filters_inline(root: Router) -> None:
+    """aiogram runs every synchronous filter (F.text, F.data, ...) through asyncio.to_thread;
+    ours are pure and take microseconds, so the thread hop costs far more than the filter."""
+    for router in root.chain_tail:
+        for observer in router.observers.values():
+            for handler in [*observer.handlers, observer._handler]:
+                for flt in handler.filters or ():
+                    if not flt.awaitable:
+                        flt.callback, flt.awaitable = _as_coroutine(flt.callback), True
+
+
+def _as_coroutine(fn: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+    async def run(*args: Any, **kwargs: Any) -> Any:
+        return fn(*args, **kwargs)
+
+    return run
 
 
 def _commands(translator: Translator, lang: str, names: tuple[str, ...]) -> list[BotCommand]:
