@@ -12,11 +12,12 @@ from aiogram.types import CallbackQuery, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import TextFn
-from bot.keys.validation import KINDS, default_expiry
+from bot.keys.kinds import CHOICES
+from bot.keys.validation import default_expiry
 from handlers.common import chat_of, personal_router
 from handlers.keys.input import check_input
 from handlers.keys.listing import after_change
-from handlers.keys.ui import HOLDERS, PURPOSES, EditCb, KeyCb, fmt_date, local_today
+from handlers.keys.ui import EditCb, KeyCb, fmt_date, local_today
 from storage.dto import KeyDTO, UserDTO
 from storage.repositories import Repos
 
@@ -26,7 +27,6 @@ class KeyEdit(StatesGroup):
     renew = State()
 
 
-CHOICES = {"kind": KINDS, "holder": HOLDERS, "purpose": PURPOSES}
 TEXT_FIELDS = ("label", "storage", "company", "bin", "issued", "expiry")
 
 

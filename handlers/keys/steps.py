@@ -9,10 +9,9 @@ from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import TextFn
-from bot.keys.validation import KIND_CLOUD, KINDS, default_expiry
+from bot.keys.kinds import CHOICES, KeyKind
+from bot.keys.validation import default_expiry
 from handlers.keys.ui import (
-    HOLDERS,
-    PURPOSES,
     AddCb,
     choice_keyboard,
     esc,
@@ -23,7 +22,6 @@ from handlers.keys.ui import (
 ORDER = ("kind", "holder", "company", "bin", "purpose", "issued", "expiry", "storage", "label",
          "confirm")
 # Which button actions each step accepts (back/cancel are accepted everywhere).
-CHOICES = {"kind": KINDS, "holder": HOLDERS, "purpose": PURPOSES}
 BUTTONS = {"kind": "kind", "holder": "holder", "purpose": "purpose", "bin": "skip",
            "issued": "today", "expiry": "expiry_ok", "storage": "skip", "label": "label_ok",
            "confirm": "save"}
@@ -84,7 +82,7 @@ def prompt(step: str, t: TextFn, data: dict[str, Any]) -> tuple[str, InlineKeybo
     if step == "expiry":
         proposal = proposed_expiry(data)
         text = t("keys-ask-expiry", date=fmt_date(proposal))
-        if data.get("kind") == KIND_CLOUD and "expiry" not in data.get("prefilled", []):
+        if data.get("kind") == KeyKind.CLOUD and "expiry" not in data.get("prefilled", []):
             text += "\n\n" + t("keys-cloud-check")
         kb.button(text=t("btn-keys-expiry_ok", date=fmt_date(proposal)),
                   callback_data=AddCb(action="expiry_ok"))

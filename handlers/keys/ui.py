@@ -17,8 +17,6 @@ from storage.dto import KeyDTO, UserDTO
 
 MAX_KEYS = 50
 PAGE_SIZE = 8
-HOLDERS = ("individual", "legal")
-PURPOSES = ("auth", "sign_rsa", "sign_gost", "both")
 MAX_LABEL = 64
 MAX_NOTE = 300
 MAX_COMPANY = 120

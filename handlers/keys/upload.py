@@ -16,14 +16,9 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
 from bot.i18n import TextFn
-from bot.keys.certificates import (
-    MAX_CERT_BYTES,
-    CertificateError,
-    CertInfo,
-    classify_upload,
-    looks_like_private_key_text,
-    parse_certificate,
-)
+from bot.keys.certificates import MAX_CERT_BYTES, CertificateError, CertInfo, parse_certificate
+from bot.keys.private_keys import classify_upload
+from bot.keys.secrets import looks_like_private_key_text
 from handlers.common import delete_quietly
 from handlers.keys.add import start_dialog
 from handlers.keys.ui import esc, fmt_date, local_today

@@ -12,14 +12,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from bot.keys import certificates as certs
-from bot.keys.certificates import (
-    MAX_CERT_BYTES,
-    CertificateError,
-    CertInfo,
-    classify_upload,
-    looks_like_private_key_text,
-    parse_certificate,
-)
+from bot.keys.certificates import MAX_CERT_BYTES, CertificateError, CertInfo, parse_certificate
+from bot.keys.private_keys import classify_upload
+from bot.keys.secrets import looks_like_private_key_text
 from tests.keys.certgen import (
     GOST_2015_512_KEY,
     OID_CN,
