@@ -19,9 +19,10 @@ from bot.i18n import TextFn
 from bot.keys.certificates import MAX_CERT_BYTES, CertificateError, CertInfo, parse_certificate
 from bot.keys.private_keys import classify_upload
 from bot.keys.secrets import looks_like_private_key_text
+from bot.keys.service import local_today
 from handlers.common import delete_quietly
 from handlers.keys.add import start_dialog
-from handlers.keys.ui import esc, fmt_date, local_today
+from handlers.keys.ui import esc, fmt_date
 from storage.dto import UserDTO
 from storage.repositories import Repos
 
