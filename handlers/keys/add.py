@@ -9,26 +9,27 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
+from aiogram.types import CallbackQuery, Message
 
 from bot.i18n import TextFn
 from bot.keys.service import MAX_KEYS, KeyService, Outcome, local_today
-from bot.reminders.planning import KeyStatus, key_status
 from handlers.common import MenuCallback, main_menu, personal_router, tap_of
 from handlers.keys.input import TEXT_STEPS, check_input
 from handlers.keys.steps import (
     BUTTONS,
     CHOICES,
+    draft,
     iso,
     neighbour,
     prompt,
     proposed_expiry,
+    saved_keyboard,
+    saved_text,
     steps,
     suggested_label,
 )
-from handlers.keys.ui import AddCb, ListCb, esc, fmt_date, status_text
-from storage.dto import KeyDraft, KeyDTO, UserDTO
+from handlers.keys.ui import AddCb
+from storage.dto import UserDTO
 from storage.repositories import Repos
 
 
@@ -158,21 +159,6 @@ async def apply_button(
         await state.update_data({step: None})
 
 
-def draft(data: dict[str, Any]) -> KeyDraft:
-    details = dict(data.get("cert") or {})
-    if data.get("holder") == "legal" and data.get("bin"):
-        details["bin"] = data["bin"]
-    expiry = iso(data.get("expiry"))
-    assert expiry is not None  # the expiry step cannot be passed without one
-    return KeyDraft(
-        kind=data["kind"], purpose=data["purpose"], expires_on=expiry, label=data["label"],
-        holder=data["holder"], issued_on=iso(data.get("issued")),
-        storage_note=data.get("storage"),
-        company=data.get("company") if data.get("holder") == "legal" else None,
-        cert_info=details or None,
-    )
-
-
 async def save(
     query: CallbackQuery, bot: Bot, chat_id: int, state: FSMContext, t: TextFn, repos: Repos,
     user: UserDTO, now: datetime, at_confirm: bool,
@@ -192,21 +178,6 @@ async def save(
         return
     await bot.send_message(chat_id, saved_text(t, change.key, user, now),
                            reply_markup=saved_keyboard(t))
-
-
-def saved_text(t: TextFn, key: KeyDTO, user: UserDTO, now: datetime) -> str:
-    text = t("keys-saved", label=esc(key.label), date=fmt_date(key.expires_on),
-             status=status_text(t, key.expires_on, now, user.timezone))
-    expired = key_status(key.expires_on, now, user.timezone) is KeyStatus.EXPIRED
-    # An expired key needs a new one, not a reminder: say so right away.
-    return text + "\n" + t("keys-saved-expired" if expired else "keys-saved-will-remind")
-
-
-def saved_keyboard(t: TextFn) -> InlineKeyboardMarkup:
-    kb = InlineKeyboardBuilder()
-    kb.button(text=t("btn-menu-mykeys"), callback_data=ListCb(action="page"))
-    kb.button(text=t("btn-keys-add-more"), callback_data=ListCb(action="add"))
-    return kb.as_markup()
 
 
 def build_router() -> Router:

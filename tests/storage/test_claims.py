@@ -5,9 +5,13 @@ from __future__ import annotations
 import asyncio
 from datetime import UTC, date, datetime, timedelta
 
+from aiogram import Bot
 from sqlalchemy import text
 
+from bot.config import Settings
+from bot.i18n import Translator
 from bot.keys.jobs import purge_claims
+from bot.scheduler import JobContext, build_scheduler
 from storage.database import SessionPool
 from storage.dto import KeyDraft
 from storage.encryption import FieldCipher
@@ -67,6 +71,14 @@ async def test_purge_forgets_claims_older_than_a_month(
     async with backend_pool() as s:
         claims = Repos.build(s, cipher).claims
         assert not await claims.is_claimed("old") and await claims.is_claimed("recent")
+
+
+def test_purge_runs_daily(
+    bot: Bot, pool: SessionPool, cipher: FieldCipher, translator: Translator, settings: Settings
+) -> None:
+    ctx = JobContext(bot, pool, cipher, translator, settings, lambda: NOW)
+    [job] = [j for j in build_scheduler(ctx).get_jobs() if j.id == "claims-purge"]
+    assert job.func is purge_claims
 
 
 async def test_conditional_key_updates_report_repeats(
