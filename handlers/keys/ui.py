@@ -136,8 +136,11 @@ def key_keyboard(t: TextFn, key: KeyDTO, page: int) -> InlineKeyboardMarkup:
     return kb.as_markup()
 
 
-def card(t: TextFn, key: KeyDTO, now: datetime, tz: str, page: int = 0) -> tuple[
-        str, InlineKeyboardMarkup]:
+Screen = tuple[str, InlineKeyboardMarkup]
+
+
+def card(t: TextFn, key: KeyDTO, now: datetime, tz: str, page: int = 0) -> Screen:
+    """A key's card: its text and its buttons."""
     return "\n".join(key_lines(t, key, now, tz)), key_keyboard(t, key, page)
 
 
