@@ -40,6 +40,9 @@ def _registrars() -> list[Registrar]:
     from bot.broadcast.jobs import register_jobs as broadcast_jobs
 
     registrars.append(broadcast_jobs)
+    from bot.keys.jobs import register_jobs as key_jobs
+
+    registrars.append(key_jobs)
     return registrars
 
 

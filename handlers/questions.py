@@ -15,7 +15,8 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import Settings
 from bot.i18n import TextFn, Translator
-from bot.qa.service import QAResult, QAService, looks_like_secret
+from bot.keys.secrets import looks_like_secret
+from bot.qa.service import QAResult, QAService
 from bot.texts import split_for_telegram
 from handlers.common import MenuCallback, delete_quietly, reply_to
 from storage.encryption import FieldCipher

@@ -100,9 +100,22 @@ class SigningKey(Base):
     cert_enc: Mapped[bytes | None] = mapped_column(LargeBinary)  # JSON: CN, masked IIN, serial
     created_at: Mapped[datetime] = mapped_column(TZDateTime)
     updated_at: Mapped[datetime] = mapped_column(TZDateTime)
+    # Any sign of the key (added, used, "still here"): drives the whereabouts reminder.
     last_activity_at: Mapped[datetime] = mapped_column(TZDateTime)
+    # Only when the user said "used today"; None until then.
+    last_used_at: Mapped[datetime | None] = mapped_column(TZDateTime)
     reminders_stopped: Mapped[bool] = mapped_column(Boolean, default=False)
     password_changed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ActionClaim(Base):
+    """A button press that already had its effect: an idempotency key, so a double tap acts
+    once. The key is an HMAC (blind index) of chat, message and action, never a raw id."""
+
+    __tablename__ = "action_claims"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(TZDateTime, index=True)
 
 
 class KeyRenewal(Base):

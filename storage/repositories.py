@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.broadcasts import BroadcastRepo
+from storage.claims import ClaimRepo
 from storage.encryption import FieldCipher
 from storage.fsm import FsmRepo
 from storage.keys import KeyRepo
@@ -24,6 +25,7 @@ class Repos:
     reminders: ReminderRepo
     broadcasts: BroadcastRepo
     questions: QuestionRepo
+    claims: ClaimRepo
 
     @classmethod
     def build(cls, session: AsyncSession, cipher: FieldCipher) -> Repos:
@@ -35,6 +37,7 @@ class Repos:
             reminders=ReminderRepo(session),
             broadcasts=BroadcastRepo(session, cipher),
             questions=QuestionRepo(session),
+            claims=ClaimRepo(session, cipher),
         )
 
     async def commit(self) -> None:

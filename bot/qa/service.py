@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -10,47 +9,11 @@ from pathlib import Path
 
 from fluent.runtime import FluentLocalization, FluentResourceLoader
 
-from bot.keys.validation import find_sensitive
 from bot.qa.knowledge import DEFAULT_ROOT, KnowledgeBase, load_knowledge
 from bot.qa.matcher import Matcher
 
 FallbackText = Callable[[str], str]
 DEFAULT_LANG = "ru"
-
-# 12 digits standing alone: an IIN/BIN. Secrets are detected, never logged or stored.
-_IIN_RE = re.compile(r"(?<!\d)\d{12}(?!\d)")
-_CODE_RE = re.compile(
-    r"(?:код|kod|code|смс|sms|cмс|пин|pin)[^\d\n]{0,20}(?<!\d)\d{4,6}(?!\d)", re.IGNORECASE
-)
-_PASSWORD_RE = re.compile(
-    r"(?:парол\w*|password|parol\w*|pass|құпия\s?сөз\w*|купия\s?соз\w*|kupiya\s?soz\w*)"
-    r"\s*([:=—-]|это|is|\s)\s*(\S{4,})",
-    re.IGNORECASE,
-)
-# Ordinary words that follow "пароль:" in questions, not password values.
-_PLAIN_WORDS = frozenset(
-    "забыл забыла забыли не помню потерял ұмыттым умыттым ұмытып умытып білмеймін какой қандай"
-    " стандартный одинаковый неверный қате".split()
-)
-
-
-def looks_like_secret(text: str) -> bool:
-    """True when text seems to carry an IIN, an SMS/PIN code or a password value.
-
-    Also everything the key registry refuses in storage notes (find_sensitive), so a question
-    and a dialog answer are judged by the same rules plus these question-specific ones.
-    """
-    if _IIN_RE.search(text) or _CODE_RE.search(text) or find_sensitive(text) is not None:
-        return True
-    for sep, value in _PASSWORD_RE.findall(text):
-        value = value.strip(".,!?;\"'«»")
-        if len(value) < 4 or value.lower() in _PLAIN_WORDS:
-            continue
-        has_digit = any(ch.isdigit() for ch in value)
-        mixed_case = value.isascii() and value.lower() != value and value.upper() != value
-        if sep.strip() or has_digit or mixed_case:
-            return True
-    return False
 
 
 @dataclass(frozen=True, slots=True)

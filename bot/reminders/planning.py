@@ -18,7 +18,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
+from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 __all__ = [
@@ -124,7 +124,14 @@ EXPIRY_GRACE_AFTER_EXPIRY = timedelta(days=2)
 # key_status() reports "expiring" at or below this many days left.
 EXPIRING_WITHIN_DAYS = 30
 
-KeyStatus = Literal["valid", "expiring", "expired"]
+
+class KeyStatus(StrEnum):
+    """Where a key stands today, in its owner's calendar (the strings callers compare with)."""
+
+    VALID = "valid"
+    EXPIRING = "expiring"
+    EXPIRED = "expired"
+
 
 # Kinds that are sent however late they are (one per user/key), since the question they ask
 # ("do you still know where your key is?") stays valid until answered.
@@ -320,10 +327,10 @@ def days_left(expires_on: date, now: datetime, tz: str) -> int:
 def key_status(expires_on: date, now: datetime, tz: str) -> KeyStatus:
     left = days_left(expires_on, now, tz)
     if left < 0:
-        return "expired"
+        return KeyStatus.EXPIRED
     if left <= EXPIRING_WITHIN_DAYS:
-        return "expiring"
-    return "valid"
+        return KeyStatus.EXPIRING
+    return KeyStatus.VALID
 
 
 def next_delivery_moment(

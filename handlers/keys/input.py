@@ -5,9 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from bot.keys.secrets import find_sensitive
 from bot.keys.validation import (
     DateError,
-    find_sensitive,
     is_valid_bin,
     parse_date,
     validate_expiry_date,
