@@ -7,6 +7,7 @@ from functools import lru_cache
 from aiogram import Bot, Dispatcher
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
+from bot.broadcast.engine import BroadcastEngine
 from bot.config import Settings
 from bot.context import Clock, utc_now
 from bot.errors import on_error
@@ -37,7 +38,12 @@ def build_dispatcher(
     cipher: FieldCipher,
     translator: Translator,
     clock: Clock = utc_now,
+    *,
+    broadcasts: BroadcastEngine | None = None,
 ) -> Dispatcher:
+    """The dispatcher with every router. `broadcasts` is the process's one broadcast engine, which
+    the admin dialog starts a broadcast on at once; without it the scheduler's next pass (within
+    a minute) starts it."""
     dp = Dispatcher(
         storage=DatabaseStorage(pool, cipher, clock),
         disable_fsm=True,  # re-added below, inside ContextMiddleware, to share its session
@@ -48,6 +54,8 @@ def build_dispatcher(
         clock=clock,
         qa=default_qa_service(),
     )
+    if broadcasts is not None:
+        dp["broadcasts"] = broadcasts
     dp.update.outer_middleware(ContextMiddleware(pool, cipher, translator, clock))
     dp.update.outer_middleware(dp.fsm)
     throttling = ThrottlingMiddleware(settings.throttle_per_minute)

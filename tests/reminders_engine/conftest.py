@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from aiogram import Bot
 
-from bot.broadcast.pacing import Pacer
+from bot.delivery import LocalPacer
 from bot.i18n import Translator
 from bot.reminders.engine import ReminderEngine
 from bot.reminders.hooks import on_key_saved
@@ -82,6 +82,6 @@ def engine(
     bot: Bot, pool: SessionPool, cipher: FieldCipher, translator: Translator, clock: FakeClock,
     fake_sleep: FakeSleep,
 ) -> ReminderEngine:
-    pacer = Pacer(10_000.0, 0.0, sleep=fake_sleep)
-    return ReminderEngine(bot, pool, cipher, translator, clock, pacer=pacer,
+    pacer = LocalPacer(10_000.0, 0.0, sleep=fake_sleep)
+    return ReminderEngine(bot, pool, cipher, translator, clock, pacer,
                           timeout=timedelta(minutes=10))
