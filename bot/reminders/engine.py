@@ -13,10 +13,11 @@ Crash semantics — AT-LEAST-ONCE for the one message in flight. A claim commits
 send and 'sent' commits right after it. A crash between claim and send leaves rows 'claimed';
 they return to 'pending' once older than the claim timeout (checked at start-up and on every
 scan) and are sent then: nothing is lost. A crash in the instant between Telegram accepting
-the message and the 'sent' commit is the only case that repeats a message (once). We prefer
-that to at-most-once, which would silently drop a warning that a key is about to expire. A
-scanner never sends on a claim older than half the timeout, so a live scanner and a recovery
-never both send the same row.
+the message and the 'sent' commit repeats a message (once); so does a network error in the
+middle of a send, when Telegram may have the message (bot/delivery: the rows go back to pending
+and the next scan sends again). We prefer that to at-most-once, which would silently drop a
+warning that a key is about to expire. A scanner never sends on a claim older than half the
+timeout, so a live scanner and a recovery never both send the same row.
 """
 
 from __future__ import annotations

@@ -151,7 +151,7 @@ async def test_burst_allows_a_small_initial_burst_only() -> None:
     assert times[-1] == pytest.approx(2.0)  # 3 at once, then 20 more at 10 per second
 
 
-async def test_penalize_pauses_everyone() -> None:
+async def test_back_off_pauses_everyone() -> None:
     ft = FakeTime()
     pacer = ft.pacer(global_rps=25.0)
     log: list[tuple[float, int]] = []
@@ -170,7 +170,7 @@ async def test_penalize_pauses_everyone() -> None:
     assert _max_in_window([t for t, _ in after], 1.0) <= 25
 
 
-async def test_penalize_requeues_tasks_already_holding_a_slot() -> None:
+async def test_back_off_requeues_tasks_already_holding_a_slot() -> None:
     ft = FakeTime()
     pacer = ft.pacer(global_rps=10.0)
     log: list[tuple[float, int]] = []

@@ -52,11 +52,11 @@ def test_every_sending_job_shares_the_context_pacer(
 
 
 def test_send_rps_setting_and_its_old_name(monkeypatch: pytest.MonkeyPatch) -> None:
-    assert Settings(_env_file=None).send_rps == 25.0  # type: ignore[call-arg]
+    assert Settings(_env_file=None).send_rps == 25.0
     monkeypatch.setenv("BROADCAST_RPS", "12")
-    assert Settings(_env_file=None).send_rps == 12.0  # type: ignore[call-arg]
+    assert Settings(_env_file=None).send_rps == 12.0
     monkeypatch.setenv("SEND_RPS", "20")
-    assert Settings(_env_file=None).send_rps == 20.0  # type: ignore[call-arg]
+    assert Settings(_env_file=None).send_rps == 20.0
     monkeypatch.setenv("SEND_RPS", "0")
     with pytest.raises(ValueError):
-        Settings(_env_file=None)  # type: ignore[call-arg]
+        Settings(_env_file=None)
