@@ -9,6 +9,7 @@ from aiogram import Bot, Dispatcher, Router
 from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
+from bot.broadcast.engine import BroadcastEngine
 from bot.concurrency import UserLockMiddleware, UserLocks
 from bot.config import Settings
 from bot.context import Clock, utc_now
@@ -37,8 +38,11 @@ def build_dispatcher(
     *,
     qa: QAService | None = None,
     isolation: BaseEventIsolation | None = None,
+    broadcasts: BroadcastEngine | None = None,
 ) -> Dispatcher:
-    """Long-lived objects (Q&A index, user locks) come from the caller, built once per process."""
+    """The dispatcher with every router. Long-lived objects (Q&A index, user locks, the one
+    broadcast engine) come from the caller, built once per process; without `broadcasts` the
+    scheduler's next pass (within a minute) starts a confirmed broadcast."""
     dp = Dispatcher(
         storage=DatabaseStorage(pool, cipher, clock),
         disable_fsm=True,  # re-added below, inside ContextMiddleware, to share its session
@@ -49,6 +53,8 @@ def build_dispatcher(
         clock=clock,
         qa=qa or build_service(),
     )
+    if broadcasts is not None:
+        dp["broadcasts"] = broadcasts
     # The per-user lock comes first: waiting updates must not hold pooled connections.
     dp.update.outer_middleware(UserLockMiddleware(isolation or UserLocks()))
     dp.update.outer_middleware(ContextMiddleware(pool, cipher, translator, clock))

@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Annotated
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,}$")
@@ -47,7 +47,11 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     # Not in the contract's table but useful for operators and tests.
     reminder_scan_seconds: float = 60.0
-    broadcast_rps: float = 25.0
+    # Messages per second the whole bot sends (reminders, broadcasts, tips together); Telegram
+    # allows about 30. BROADCAST_RPS, its earlier name, still works.
+    send_rps: float = Field(
+        25.0, gt=0, validation_alias=AliasChoices("send_rps", "broadcast_rps")
+    )
     throttle_per_minute: int = 30
     data_dir: Path = Path("data")
     webhook_url: str | None = None

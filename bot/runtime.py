@@ -13,12 +13,15 @@ from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 
 from bot.app import build_dispatcher, register_commands
+from bot.broadcast.engine import BroadcastEngine
 from bot.concurrency import UserLocks
 from bot.config import Settings
 from bot.context import utc_now
+from bot.delivery import LocalPacer
 from bot.i18n import Translator
+from bot.job_context import JobContext
 from bot.qa.service import build_service
-from bot.scheduler import JobContext, build_scheduler
+from bot.scheduler import build_scheduler
 from storage.database import create_engine, create_session_pool, migrate
 from storage.encryption import FieldCipher
 
@@ -44,10 +47,16 @@ async def main(settings: Settings, webhook: bool = False) -> None:
     pool = create_session_pool(engine)
     translator = Translator()
     bot = make_bot(settings)
+    # The one pacer of this bot: reminders, broadcasts and tips all take their slots from it.
+    pacer = LocalPacer(settings.send_rps)
+    broadcasts = BroadcastEngine(bot, pool, cipher, translator, settings, utc_now, pacer)
     dp = build_dispatcher(
-        settings, pool, cipher, translator, utc_now, qa=build_service(), isolation=UserLocks()
+        settings, pool, cipher, translator, utc_now,
+        qa=build_service(), isolation=UserLocks(), broadcasts=broadcasts,
     )
-    scheduler = build_scheduler(JobContext(bot, pool, cipher, translator, settings, utc_now))
+    scheduler = build_scheduler(
+        JobContext(bot, pool, cipher, translator, settings, utc_now, pacer, broadcasts)
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -3,51 +3,21 @@ so no APScheduler job store is needed and a restart loses nothing."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import UTC
 
-from aiogram import Bot
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.config import Settings
-from bot.context import Clock
-from bot.i18n import Translator
-from storage.database import SessionPool
-from storage.encryption import FieldCipher
+from bot.broadcast.jobs import register_jobs as broadcast_jobs
+from bot.job_context import JobContext, Registrar
+from bot.keys.jobs import register_jobs as key_jobs
+from bot.reminders.engine import register_jobs as reminder_jobs
 
-
-@dataclass(frozen=True)
-class JobContext:
-    """Everything a background job needs; jobs open their own sessions."""
-
-    bot: Bot
-    pool: SessionPool
-    cipher: FieldCipher
-    translator: Translator
-    settings: Settings
-    clock: Clock
-
-
-Registrar = Callable[[AsyncIOScheduler, JobContext], None]
-
-# Feature modules append their `register_jobs` here (one line each, in build_scheduler).
-def _registrars() -> list[Registrar]:
-    registrars: list[Registrar] = []
-    from bot.reminders.engine import register_jobs as reminder_jobs
-
-    registrars.append(reminder_jobs)
-    from bot.broadcast.jobs import register_jobs as broadcast_jobs
-
-    registrars.append(broadcast_jobs)
-    from bot.keys.jobs import register_jobs as key_jobs
-
-    registrars.append(key_jobs)
-    return registrars
+# Feature modules' `register_jobs`, one line each.
+REGISTRARS: tuple[Registrar, ...] = (reminder_jobs, broadcast_jobs, key_jobs)
 
 
 def build_scheduler(ctx: JobContext) -> AsyncIOScheduler:
     scheduler = AsyncIOScheduler(timezone=UTC)
-    for register in _registrars():
+    for register in REGISTRARS:
         register(scheduler, ctx)
     return scheduler

@@ -12,7 +12,9 @@ import pytest
 from aiogram import Bot, Dispatcher
 
 from bot.app import build_dispatcher
+from bot.broadcast.engine import BroadcastEngine
 from bot.config import Settings
+from bot.delivery import LocalPacer
 from bot.i18n import Translator
 from bot.qa.service import QAService, build_service
 from storage.database import SessionPool, create_engine, create_session_pool, migrate
@@ -102,6 +104,21 @@ def session(bot: Bot) -> RecordingSession:
 
 
 @pytest.fixture
+def pacer() -> LocalPacer:
+    """The bot's one pacer, wide open: handler tests are not about pacing."""
+    return LocalPacer(10_000.0, per_chat_interval=0.0)
+
+
+@pytest.fixture
+def broadcasts(
+    bot: Bot, pool: SessionPool, cipher: FieldCipher, translator: Translator,
+    settings: Settings, clock: FakeClock, pacer: LocalPacer,
+) -> BroadcastEngine:
+    """The broadcast engine the dispatcher's admin dialog starts broadcasts on."""
+    return BroadcastEngine(bot, pool, cipher, translator, settings, clock, pacer)
+
+
+@pytest.fixture
 def dp(
     settings: Settings,
     pool: SessionPool,
@@ -109,8 +126,11 @@ def dp(
     translator: Translator,
     clock: FakeClock,
     qa_service: QAService,
+    broadcasts: BroadcastEngine,
 ) -> Dispatcher:
-    return build_dispatcher(settings, pool, cipher, translator, clock, qa=qa_service)
+    return build_dispatcher(
+        settings, pool, cipher, translator, clock, qa=qa_service, broadcasts=broadcasts
+    )
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from storage.encryption import FieldCipher
 from storage.repositories import Repos
 
 if TYPE_CHECKING:
-    from bot.scheduler import JobContext
+    from bot.job_context import JobContext
 
 logger = logging.getLogger(__name__)
 # A double tap is seconds apart; a month also covers a stale button on a deleted key.

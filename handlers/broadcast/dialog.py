@@ -12,9 +12,9 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.broadcast.engine import engine_for
+from bot.broadcast.engine import BroadcastEngine
 from bot.config import Settings
-from bot.i18n import LANGUAGES, TextFn, Translator
+from bot.i18n import LANGUAGES, TextFn
 from handlers.broadcast import ui
 from handlers.broadcast.ui import BcAudience, BcCancel, BcConfirm, BcMenu, BcTip, BcWhen
 from handlers.broadcast.ui import BroadcastDialog as S
@@ -160,7 +160,7 @@ def _when(data: dict[str, Any]) -> datetime | None:
 
 async def on_confirm(query: CallbackQuery, callback_data: BcConfirm, state: FSMContext,
                      t: TextFn, bot: Bot, repos: Repos, settings: Settings, now: datetime,
-                     session_pool: Any, cipher: Any, translator: Translator, clock: Any) -> None:
+                     broadcasts: BroadcastEngine | None = None) -> None:
     await query.answer()
     data = await state.get_data()
     texts = resolve_texts(data)
@@ -185,7 +185,8 @@ async def on_confirm(query: CallbackQuery, callback_data: BcConfirm, state: FSMC
     await state.clear()
     await repos.commit()  # the engine reads the row from its own session
     if when is None:
-        engine_for(bot, session_pool, cipher, translator, settings, clock).start(broadcast_id)
+        if broadcasts is not None:  # else the scheduler's next pass starts it
+            broadcasts.start(broadcast_id)
         await reply_to(query, t("broadcast-started", id=broadcast_id, count=details["recipients"]))
     else:
         text = t("broadcast-scheduled", id=broadcast_id,

@@ -9,7 +9,6 @@ from aiogram import Bot, Dispatcher
 from aiogram.methods import SendMessage
 from sqlalchemy import select
 
-from bot.broadcast.engine import engine_for
 from bot.broadcast.html_check import plain_text
 from bot.config import Settings
 from bot.i18n import Translator
@@ -72,7 +71,7 @@ async def test_compose_preview_send_now(
     session.clear()
     started = await admin.press(BcConfirm(action="send"))
     assert started == t("broadcast-started", id=1, count=3)
-    await engine_for(bot, pool, cipher, translator, settings, clock).wait_idle()
+    await dp["broadcasts"].wait_idle()
     sent = [m for m in session.sent(SendMessage) if m.chat_id in (11, 12, 13)]
     assert sorted(int(m.chat_id) for m in sent) == [11, 12, 13]
     assert all(m.allow_paid_broadcast for m in sent)

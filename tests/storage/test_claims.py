@@ -8,10 +8,13 @@ from datetime import UTC, date, datetime, timedelta
 from aiogram import Bot
 from sqlalchemy import text
 
+from bot.broadcast.engine import BroadcastEngine
 from bot.config import Settings
+from bot.delivery.pacer import LocalPacer
 from bot.i18n import Translator
+from bot.job_context import JobContext
 from bot.keys.jobs import purge_claims
-from bot.scheduler import JobContext, build_scheduler
+from bot.scheduler import build_scheduler
 from storage.database import SessionPool
 from storage.dto import KeyDraft
 from storage.encryption import FieldCipher
@@ -74,9 +77,10 @@ async def test_purge_forgets_claims_older_than_a_month(
 
 
 def test_purge_runs_daily(
-    bot: Bot, pool: SessionPool, cipher: FieldCipher, translator: Translator, settings: Settings
+    bot: Bot, pool: SessionPool, cipher: FieldCipher, translator: Translator, settings: Settings,
+    pacer: LocalPacer, broadcasts: BroadcastEngine,
 ) -> None:
-    ctx = JobContext(bot, pool, cipher, translator, settings, lambda: NOW)
+    ctx = JobContext(bot, pool, cipher, translator, settings, lambda: NOW, pacer, broadcasts)
     [job] = [j for j in build_scheduler(ctx).get_jobs() if j.id == "claims-purge"]
     assert job.func is purge_claims
 
