@@ -129,7 +129,8 @@ def faq_keyboard(qa: QAService, t: TextFn) -> InlineKeyboardMarkup:
     """/faq first shows sections: 31 topics in one list are too many to browse."""
     kb = InlineKeyboardBuilder()
     for section in qa.kb.sections:
-        kb.button(text=t(f"btn-faq-section-{section}"), callback_data=FaqSectionCallback(id=section))
+        label = t(f"btn-faq-section-{section}")
+        kb.button(text=label, callback_data=FaqSectionCallback(id=section))
     kb.adjust(1)
     return kb.as_markup()
 
