@@ -22,7 +22,7 @@ USER_COMMANDS = (
     "start", "help", "language", "addkey", "mykeys", "reminders", "faq", "mydata", "forget",
     "cancel",
 )
-ADMIN_COMMANDS = ("broadcast", "stats")
+ADMIN_COMMANDS = ("broadcast", "stats", "learned")
 
 
 @lru_cache(maxsize=1)
@@ -46,7 +46,7 @@ def build_dispatcher(
         cipher=cipher,
         session_pool=pool,
         clock=clock,
-        qa=default_qa_service(),
+        qa=default_qa_service().copy(),  # shared index, this dispatcher's own learned phrasings
     )
     dp.update.outer_middleware(ContextMiddleware(pool, cipher, translator, clock))
     dp.update.outer_middleware(dp.fsm)

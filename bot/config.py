@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     reminder_scan_seconds: float = 60.0
     broadcast_rps: float = 25.0
     throttle_per_minute: int = 30
+    # Unanswered questions (redacted, encrypted, no user link) are deleted after this many days.
+    unanswered_retention_days: int = Field(default=90, ge=1, le=3650)
     data_dir: Path = Path("data")
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None

@@ -16,6 +16,7 @@ from bot.app import build_dispatcher, register_commands
 from bot.config import Settings
 from bot.context import utc_now
 from bot.i18n import Translator
+from bot.learning import LearnedLoader, schedule_refresh
 from bot.scheduler import JobContext, build_scheduler
 from storage.database import create_engine, create_session_pool, migrate
 from storage.encryption import FieldCipher
@@ -44,6 +45,9 @@ async def main(settings: Settings, webhook: bool = False) -> None:
     bot = make_bot(settings)
     dp = build_dispatcher(settings, pool, cipher, translator)
     scheduler = build_scheduler(JobContext(bot, pool, cipher, translator, settings, utc_now))
+    learned = LearnedLoader(dp["qa"], pool, cipher)
+    await learned.refresh()  # phrasings admins taught, before the first question
+    schedule_refresh(scheduler, learned)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

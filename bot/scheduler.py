@@ -40,6 +40,9 @@ def _registrars() -> list[Registrar]:
     from bot.broadcast.jobs import register_jobs as broadcast_jobs
 
     registrars.append(broadcast_jobs)
+    from bot.learning import register_jobs as learning_jobs
+
+    registrars.append(learning_jobs)
     return registrars
 
 

@@ -10,6 +10,7 @@ from storage.broadcasts import BroadcastRepo
 from storage.encryption import FieldCipher
 from storage.fsm import FsmRepo
 from storage.keys import KeyRepo
+from storage.learned import LearnedRepo
 from storage.questions import QuestionRepo
 from storage.reminders import ReminderRepo
 from storage.users import UserRepo
@@ -24,6 +25,7 @@ class Repos:
     reminders: ReminderRepo
     broadcasts: BroadcastRepo
     questions: QuestionRepo
+    learned: LearnedRepo
 
     @classmethod
     def build(cls, session: AsyncSession, cipher: FieldCipher) -> Repos:
@@ -34,7 +36,8 @@ class Repos:
             fsm=FsmRepo(session, cipher),
             reminders=ReminderRepo(session),
             broadcasts=BroadcastRepo(session, cipher),
-            questions=QuestionRepo(session),
+            questions=QuestionRepo(session, cipher),
+            learned=LearnedRepo(session, cipher),
         )
 
     async def commit(self) -> None:
