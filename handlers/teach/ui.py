@@ -104,7 +104,7 @@ def learned_text(
         return t("teach-learned-none")
     lines = [t("teach-learned-title", count=total), ""]
     lines += [
-        t("teach-learned-line", n=n, text=escape(item.text), lang=item.lang,
+        t("teach-learned-line", n=n, text=escape(item.text), language=item.lang,
           topic=topic_label(qa, item.topic, lang, t))
         for n, item in enumerate(items, 1)
     ]
