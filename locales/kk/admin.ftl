@@ -90,10 +90,10 @@ broadcast-weekly-footer = <i>Kilt-тің апта кеңесі. Өшіру: /rem
 ## Teaching the bot from real questions: /stats and /learned.
 
 cmd-learned = Үйретілген сұрақтар (әкімші)
-teach-unanswered-title = Соңғы { $days } күндегі жауапсыз сұрақтар (аты-жөн мен нөмірлер өшірілген, ешкімге байланбаған):
+teach-unanswered-title = Соңғы { $days } күндегі жауапсыз сұрақтар (аты-жөн мен нөмірлер алынып тасталған, кім сұрағаны сақталмайды):
 teach-unanswered-line = { $n }. { $text } — { $count } рет
 teach-unanswered-none = Жауапсыз сұрақ жоқ.
-teach-unanswered-hint = Төмендегі батырмалар: «N → тақырып» N-сұрақты білім қорының тақырыбына байлайды, «N ✕» оны ЭЦҚ-ға қатысы жоқ сұрақ деп белгілейді.
+teach-unanswered-hint = Төмендегі батырмалар: «N → тақырып» N нөмірлі сұрақты білім қорының тақырыбына байлайды, «N ✕» оны ЭЦҚ-ға қатысы жоқ сұрақ деп белгілейді.
 btn-teach-attach = { $n } → тақырып
 btn-teach-out = { $n } ✕ тақырыптан тыс
 btn-teach-learned = 📚 Үйретілген сұрақтар ({ $count })
