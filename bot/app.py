@@ -26,7 +26,7 @@ USER_COMMANDS = (
     "start", "help", "language", "addkey", "mykeys", "reminders", "faq", "mydata", "forget",
     "cancel",
 )
-ADMIN_COMMANDS = ("broadcast", "stats")
+ADMIN_COMMANDS = ("broadcast", "stats", "learned")
 
 
 def build_dispatcher(
@@ -51,7 +51,7 @@ def build_dispatcher(
         cipher=cipher,
         session_pool=pool,
         clock=clock,
-        qa=qa or build_service(),
+        qa=(qa or build_service()).copy(),  # shared index, this dispatcher's own learned phrasings
     )
     if broadcasts is not None:
         dp["broadcasts"] = broadcasts

@@ -53,6 +53,8 @@ class Settings(BaseSettings):
         25.0, gt=0, validation_alias=AliasChoices("send_rps", "broadcast_rps")
     )
     throttle_per_minute: int = 30
+    # Unanswered questions (redacted, encrypted, no user link) are deleted after this many days.
+    unanswered_retention_days: int = Field(default=90, ge=1, le=3650)
     data_dir: Path = Path("data")
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None

@@ -20,6 +20,7 @@ from bot.context import utc_now
 from bot.delivery import LocalPacer
 from bot.i18n import Translator
 from bot.job_context import JobContext
+from bot.learning import LearnedLoader, schedule_refresh
 from bot.qa.service import build_service
 from bot.scheduler import build_scheduler
 from storage.database import create_engine, create_session_pool, migrate
@@ -57,6 +58,9 @@ async def main(settings: Settings, webhook: bool = False) -> None:
     scheduler = build_scheduler(
         JobContext(bot, pool, cipher, translator, settings, utc_now, pacer, broadcasts)
     )
+    learned = LearnedLoader(dp["qa"], pool, cipher)
+    await learned.refresh()  # phrasings admins taught, before the first question
+    schedule_refresh(scheduler, learned)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -15,6 +15,7 @@ from handlers import (
     questions,
     reminders,
     start,
+    teach,
 )
 
 
@@ -27,6 +28,7 @@ def build_root_router(settings: Settings) -> Router:
         privacy.build_router(),
         keys.build_router(),  # early: deletes private keys sent in any state
         broadcast.build_router(settings),  # admins' /broadcast dialog, refusal for others
+        teach.build_router(settings),  # admins' /stats and /learned: teach the matcher
         # Feature routers (admin, keys, reminders, …) are added here, one line each.
         reminders.build_router(),
         questions.build_router(settings),  # free text is a question: after every dialog

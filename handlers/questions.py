@@ -1,10 +1,9 @@
-"""Free-text questions → knowledge-base answers, /faq, 👍/👎 feedback and /stats for admins."""
+"""Free-text questions → knowledge-base answers, /faq and 👍/👎 feedback."""
 
 from __future__ import annotations
 
-import html
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
@@ -17,7 +16,6 @@ from bot.config import Settings
 from bot.i18n import TextFn, Translator
 from bot.keys.secrets import looks_like_secret
 from bot.qa.service import QAResult, QAService
-from bot.texts import split_for_telegram
 from handlers.common import MenuCallback, delete_quietly, reply_to
 from storage.encryption import FieldCipher
 from storage.repositories import Repos
@@ -94,7 +92,7 @@ async def reply_with_answer(
     body = result.answer
     if result.answered_in_other_language:
         body += "\n\n" + t("questions-answered-in-other-language")
-    if result.topic is None:
+    if result.topic is None and not result.learned:  # an admin's "out of scope" is decided
         await repos.questions.log_unanswered(text, result.lang, result.score, now)
         logger.info("question without a topic (score %.2f)", result.score)
     await message.answer(body, reply_markup=answer_keyboard(qa, result, t))
@@ -197,27 +195,6 @@ async def on_feedback(
     await query.answer(t("questions-thanks-feedback" if fresh else "questions-already-rated"))
 
 
-async def cmd_stats(message: Message, repos: Repos, t: TextFn, now: datetime) -> None:
-    lines = [t("stats-title"), "", t("stats-unanswered-title")]
-    top = await repos.questions.top_unanswered(now - timedelta(days=30))
-    lines += [t("stats-unanswered-line", text=_escape(q), count=n) for q, n in top] or [
-        t("stats-unanswered-none")
-    ]
-    lines += ["", t("stats-feedback-title")]
-    counts = await repos.questions.feedback_counts()
-    lines += [
-        t("stats-feedback-line", topic=topic, up=up, down=down)
-        for topic, (up, down) in sorted(counts.items(), key=lambda kv: -kv[1][1])
-    ] or [t("stats-feedback-none")]
-    # Ten long anonymised questions plus twenty topics can pass Telegram's 4096 characters.
-    for part in split_for_telegram("\n".join(lines)):
-        await message.answer(part)
-
-
-def _escape(text: str) -> str:
-    return html.escape(text, quote=False)
-
-
 async def addressed_to_bot(message: Message, bot: Bot) -> bool:
     """In groups the bot speaks only when mentioned or replied to."""
     reply = message.reply_to_message
@@ -234,9 +211,6 @@ def build_router(settings: Settings) -> Router:
     router = Router(name=__name__)
     private = F.chat.type == ChatType.PRIVATE
     router.message.register(cmd_faq, Command("faq"))
-    router.message.register(
-        cmd_stats, Command("stats"), private, F.from_user.id.in_(settings.admin_ids)
-    )
     router.callback_query.register(on_menu_faq, MenuCallback.filter(F.action == "faq"))
     router.callback_query.register(on_faq_section, FaqSectionCallback.filter())
     router.callback_query.register(on_topic, TopicCallback.filter())

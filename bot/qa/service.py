@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
 from fluent.runtime import FluentLocalization, FluentResourceLoader
 
 from bot.qa.knowledge import DEFAULT_ROOT, KnowledgeBase, load_knowledge
+from bot.qa.langdetect import detect_language
+from bot.qa.learned import LearnedIndex
 from bot.qa.matcher import Matcher
 
 FallbackText = Callable[[str], str]
@@ -26,6 +28,7 @@ class QAResult:
     answer: str
     related: list[str]
     answered_in_other_language: bool
+    learned: bool = False  # decided by a phrasing an admin taught, not by the matcher
 
 
 @lru_cache(maxsize=4)
@@ -53,6 +56,28 @@ class QAService:
         self.kb = kb
         self.matcher = matcher
         self.fallback_text = fallback_text or fluent_fallback()
+        self.learned = LearnedIndex()
+
+    def copy(self) -> QAService:
+        """A service sharing this knowledge base and index, with its own learned phrasings."""
+        return QAService(self.kb, self.matcher, self.fallback_text)
+
+    def learn(self, text: str, topic: str | None, lang: str) -> None:
+        """From now on this question (and near copies) gets topic; None means out of scope."""
+        if topic is not None and topic not in self.kb.topics:
+            raise ValueError(f"unknown topic {topic!r}")
+        self.learned.add(text, topic, lang)
+
+    def unlearn(self, text: str) -> None:
+        """Forget a taught phrasing: the matcher decides that question again."""
+        self.learned.remove(text)
+
+    def load_learned(self, items: list[tuple[str, str | None, str]]) -> None:
+        """Replace every taught phrasing with (text, topic, lang) rows, e.g. at start-up.
+
+        A row whose topic left the knowledge base is skipped: the matcher decides it again."""
+        known = self.kb.topics
+        self.learned.replace((text, k, lang) for text, k, lang in items if k is None or k in known)
 
     def choose_language(self, detected: str | None, user_lang: str | None) -> tuple[str, bool]:
         """Pick the answer language; the flag says it differs from the user's chosen one.
@@ -71,6 +96,12 @@ class QAService:
 
     def answer(self, text: str, user_lang: str | None = None) -> QAResult:
         """Answer text; user_lang is the language the user chose in the bot, if any."""
+        taught = self.learned.lookup(text)
+        if taught is not None:
+            lang, switched = self.choose_language(detect_language(text), user_lang)
+            if taught.topic is None:
+                return QAResult(None, lang, 1.0, self.fallback_text(lang), [], switched, True)
+            return replace(self.topic_result(taught.topic, lang, 1.0, switched), learned=True)
         found = self.matcher.match(text)
         lang, switched = self.choose_language(found.lang_detected, user_lang)
         if found.topic is None:
