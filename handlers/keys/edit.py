@@ -129,7 +129,7 @@ async def on_edit_text(
         return
     checked = check_input(field, message.text or "", local_today(user, now), key.issued_on)
     if checked.value is None:
-        await message.answer(t(checked.error or "keys-error-empty"))
+        await message.answer(checked.error_text(t))
         return
     await state.clear()
     await repos.keys.update(user.id, key.id, now, **stored_value(key, field, checked.value))
@@ -180,7 +180,7 @@ async def on_renew_text(
     today = local_today(user, now)
     checked = check_input("expiry", message.text or "", today, today)
     if checked.value is None:
-        await message.answer(t(checked.error or "keys-error-empty"))
+        await message.answer(checked.error_text(t))
         return
     await renew(bot, message.chat.id, state, t, repos, user, key,
                 date.fromisoformat(checked.value), now)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from bot.i18n import TextFn
 from bot.keys.validation import (
     DateError,
     find_sensitive,
@@ -24,6 +25,10 @@ class Checked:
 
     value: str | None = None
     error: str | None = None
+    limit: int | None = None  # for "too long": the user is told how much fits
+
+    def error_text(self, t: TextFn) -> str:
+        return t(self.error or "keys-error-empty", limit=self.limit or 0)
 
 
 def _text(text: str, limit: int, *, secrets: bool = True) -> Checked:
@@ -31,7 +36,7 @@ def _text(text: str, limit: int, *, secrets: bool = True) -> Checked:
     if not value:
         return Checked(error="keys-error-empty")
     if len(value) > limit:
-        return Checked(error="keys-error-too-long")
+        return Checked(error="keys-error-too-long", limit=limit)
     # Passwords, PINs, IINs and SMS codes are refused, never stored.
     found = find_sensitive(value) if secrets else None
     if found is not None:
