@@ -14,6 +14,7 @@ from bot.keys.validation import (
     validate_expiry_date,
     validate_issue_date,
 )
+from bot.texts import clean_text
 from handlers.keys.ui import MAX_COMPANY, MAX_LABEL, MAX_NOTE
 
 TEXT_STEPS = ("company", "bin", "issued", "expiry", "storage", "label")
@@ -58,6 +59,7 @@ def _date(text: str, today: date, issued: date | None, step: str) -> Checked:
 
 def check_input(step: str, text: str, today: date, issued: date | None = None) -> Checked:
     """Validate the text typed at `step`; dates come back as ISO strings."""
+    text = clean_text(text)
     if step in ("issued", "expiry"):
         return _date(text, today, issued, step)
     if step == "bin":

@@ -13,6 +13,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.i18n import TextFn
 from bot.reminders.planning import days_left, key_status
 from bot.reminders.texts import fmt_date as reminder_date
+from bot.texts import clean_text
 from storage.dto import KeyDTO, UserDTO
 
 MAX_KEYS = 50
@@ -60,7 +61,8 @@ def fmt_date(d: date | None) -> str:
 
 
 def esc(text: str | None) -> str:
-    return html.escape(text or "")
+    """User or certificate text, safe to show: no markup, no bidi tricks."""
+    return html.escape(clean_text(text or ""))
 
 
 def status_text(t: TextFn, expires_on: date, now: datetime, tz: str) -> str:

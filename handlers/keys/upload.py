@@ -24,6 +24,7 @@ from bot.keys.certificates import (
     looks_like_private_key_text,
     parse_certificate,
 )
+from bot.texts import clean_text
 from handlers.common import delete_quietly
 from handlers.keys.add import start_dialog
 from handlers.keys.ui import esc, fmt_date, local_today
@@ -64,7 +65,8 @@ def prefill(info: CertInfo, today: Any) -> dict[str, Any]:
         data["purpose"] = purpose
         data["prefilled"].append("purpose")
     if info.organization or info.bin:
-        data.update(holder="legal", company=info.organization, bin=info.bin)
+        company = clean_text(info.organization) if info.organization else None
+        data.update(holder="legal", company=company, bin=info.bin)
         data["prefilled"] += ["holder", "company", "bin"]
     else:
         data["holder"] = "individual"
@@ -72,7 +74,7 @@ def prefill(info: CertInfo, today: Any) -> dict[str, Any]:
     cert = {"source": "certificate", "common_name": info.common_name,
             "iin_masked": info.iin_masked, "issuer": info.issuer, "serial": info.serial_hex,
             "algorithm": info.algorithm}
-    data["cert"] = {k: v for k, v in cert.items() if v}
+    data["cert"] = {k: clean_text(v) for k, v in cert.items() if v}
     return data
 
 
