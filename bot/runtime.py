@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from functools import partial
 
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
@@ -17,6 +18,7 @@ from bot.config import Settings
 from bot.context import utc_now
 from bot.i18n import Translator
 from bot.scheduler import JobContext, build_scheduler
+from bot.startup import connect
 from storage.database import create_engine, create_session_pool, migrate
 from storage.encryption import FieldCipher
 
@@ -49,7 +51,9 @@ async def main(settings: Settings, webhook: bool = False) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await register_commands(bot, translator, settings.admin_ids)
+        commands = partial(register_commands, bot, translator, settings.admin_ids)
+        if not await connect(bot, settings.telegram_api_url, stop, commands):
+            return  # stopped while Telegram was out of reach
         scheduler.start()
         logger.info("bot started (%s)", "webhook" if webhook else "long polling")
         if webhook:
