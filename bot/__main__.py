@@ -62,8 +62,13 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         settings.require_token()
         from bot.runtime import main as run_main
+        from bot.startup import TokenRejected
 
-        asyncio.run(run_main(settings, webhook=args.webhook))
+        try:
+            asyncio.run(run_main(settings, webhook=args.webhook))
+        except TokenRejected as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
         return 0
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)

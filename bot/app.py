@@ -59,10 +59,14 @@ def build_dispatcher(
     dp.update.outer_middleware(UserLockMiddleware(isolation or UserLocks()))
     dp.update.outer_middleware(ContextMiddleware(pool, cipher, translator, clock))
     dp.update.outer_middleware(dp.fsm)
-    throttling = ThrottlingMiddleware(settings.throttle_per_minute)
-    dp.message.outer_middleware(throttling)
-    dp.callback_query.outer_middleware(throttling)
+    per_minute = settings.throttle_per_minute
+    texts = ThrottlingMiddleware(per_minute)  # an edit costs what a new message costs
+    dp.message.outer_middleware(texts)
+    dp.edited_message.outer_middleware(texts)
+    # Taps have their own, larger budget: a brisk /addkey is a dozen taps in a minute.
+    dp.callback_query.outer_middleware(ThrottlingMiddleware(2 * per_minute, max(per_minute, 20)))
     dp.message.outer_middleware(InputLimitMiddleware())
+    dp.edited_message.outer_middleware(InputLimitMiddleware())
     dp.errors.register(on_error)
     dp.include_router(build_root_router(settings))
     run_sync_filters_inline(dp)

@@ -21,6 +21,14 @@ class RedactSecrets(logging.Filter):
         return True
 
 
+class OneLinePerPollingFailure(logging.Filter):
+    """aiogram logs each failed getUpdates twice ("Failed to fetch updates …", then "Sleep for
+    … and try again"); the first line says it all, the backoff is aiogram's own (1–5 s)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Sleep for ")
+
+
 def setup_logging(level: str, secrets: list[str]) -> None:
     handler = logging.StreamHandler()
     handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
@@ -28,6 +36,7 @@ def setup_logging(level: str, secrets: list[str]) -> None:
     logging.basicConfig(level=level, handlers=[handler], force=True)
     # aiohttp access logs and aiogram's per-update lines carry chat ids: keep them quiet.
     logging.getLogger("aiogram.event").setLevel(logging.WARNING)
+    logging.getLogger("aiogram.dispatcher").addFilter(OneLinePerPollingFailure())
     # APScheduler logs every run of the minute scans at INFO: noise, not news.
     logging.getLogger("apscheduler").setLevel(logging.WARNING)
     logging.getLogger("alembic").setLevel(logging.WARNING)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from functools import partial
 
 from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
@@ -23,6 +24,7 @@ from bot.job_context import JobContext
 from bot.learning import LearnedLoader, schedule_refresh
 from bot.qa.service import build_service
 from bot.scheduler import build_scheduler
+from bot.startup import connect
 from storage.database import create_engine, create_session_pool, migrate
 from storage.encryption import FieldCipher
 
@@ -66,7 +68,9 @@ async def main(settings: Settings, webhook: bool = False) -> None:
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
     try:
-        await register_commands(bot, translator, settings.admin_ids)
+        commands = partial(register_commands, bot, translator, settings.admin_ids)
+        if not await connect(bot, settings.telegram_api_url, stop, commands):
+            return  # stopped while Telegram was out of reach
         scheduler.start()
         logger.info("bot started (%s)", "webhook" if webhook else "long polling")
         if webhook:

@@ -7,10 +7,12 @@ from aiogram import Router
 from bot.config import Settings
 from handlers import (
     broadcast,
+    edits,
     fallback,
     groups,
     keys,
     language,
+    membership,
     privacy,
     questions,
     reminders,
@@ -23,6 +25,8 @@ def build_root_router(settings: Settings) -> Router:
     root = Router(name="root")
     root.include_routers(
         groups.build_router(),
+        membership.build_router(),  # my_chat_member: blocked / unblocked, nothing else
+        edits.build_router(),  # edited_message only: secrets added by an edit, fresh answers
         start.build_router(),
         language.build_router(),
         privacy.build_router(),

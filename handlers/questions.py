@@ -9,7 +9,7 @@ from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InaccessibleMessage, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import Settings
@@ -37,19 +37,26 @@ class FeedbackCallback(CallbackData, prefix="fb"):
     up: bool
 
 
-def answer_keyboard(qa: QAService, result: QAResult, t: TextFn) -> InlineKeyboardMarkup | None:
+def answer_keyboard(
+    qa: QAService, result: QAResult, t: TextFn, votes: bool = True
+) -> InlineKeyboardMarkup | None:
+    """Related topics, and 👍/👎 only in a private chat: in a group anyone could press them."""
     if result.topic is None:
         return None
     kb = InlineKeyboardBuilder()
-    kb.button(text=t("btn-helpful"), callback_data=FeedbackCallback(topic=result.topic, up=True))
-    kb.button(
-        text=t("btn-not-helpful"), callback_data=FeedbackCallback(topic=result.topic, up=False)
-    )
+    if votes:
+        up, down = (FeedbackCallback(topic=result.topic, up=v) for v in (True, False))
+        kb.button(text=t("btn-helpful"), callback_data=up)
+        kb.button(text=t("btn-not-helpful"), callback_data=down)
     for related in result.related[:2]:
         title = qa.kb.text(related, result.lang).title
         kb.button(text=title, callback_data=TopicCallback(id=related))
-    kb.adjust(2, 1, 1)
-    return kb.as_markup()
+    kb.adjust(2, 1, 1) if votes else kb.adjust(1)
+    return kb.as_markup() if list(kb.buttons) else None
+
+
+def in_private(message: Message | InaccessibleMessage | None) -> bool:
+    return message is None or message.chat.type == ChatType.PRIVATE
 
 
 # Small talk that deserves a friendly word rather than "I don't know this one".
@@ -95,7 +102,8 @@ async def reply_with_answer(
     if result.topic is None and not result.learned:  # an admin's "out of scope" is decided
         await repos.questions.log_unanswered(text, result.lang, result.score, now)
         logger.info("question without a topic (score %.2f)", result.score)
-    await message.answer(body, reply_markup=answer_keyboard(qa, result, t))
+    votes = in_private(message)
+    await message.answer(body, reply_markup=answer_keyboard(qa, result, t, votes))
 
 
 async def on_question(
@@ -171,7 +179,8 @@ async def on_topic(
         await reply_to(query, t("stale-button"))
         return
     result = qa.topic_result(callback_data.id, lang)
-    await reply_to(query, result.answer, reply_markup=answer_keyboard(qa, result, t))
+    votes = in_private(query.message)
+    await reply_to(query, result.answer, reply_markup=answer_keyboard(qa, result, t, votes))
 
 
 async def on_feedback(
@@ -214,7 +223,10 @@ def build_router(settings: Settings) -> Router:
     router.callback_query.register(on_menu_faq, MenuCallback.filter(F.action == "faq"))
     router.callback_query.register(on_faq_section, FaqSectionCallback.filter())
     router.callback_query.register(on_topic, TopicCallback.filter())
-    router.callback_query.register(on_feedback, FeedbackCallback.filter())
+    # Votes count only from private chats; an old group button gets the stale-button alert.
+    router.callback_query.register(
+        on_feedback, FeedbackCallback.filter(), F.message.chat.type == ChatType.PRIVATE
+    )
     question = F.text & ~F.text.startswith("/")
     router.message.register(on_question, private, question, StateFilter(None))
     router.message.register(on_question, F.chat.type.in_(GROUPS), question, addressed_to_bot)

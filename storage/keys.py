@@ -7,6 +7,7 @@ from datetime import date, datetime
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.texts import clean_text
 from storage.dto import KeyDraft, KeyDTO
 from storage.encryption import FieldCipher
 from storage.models import KeyRenewal, Reminder, SigningKey
@@ -15,6 +16,10 @@ EDITABLE = {"kind", "holder", "purpose", "issued_on", "expires_on", "label", "st
             "company", "reminders_stopped", "password_changed", "cert_info"}
 FLAGS = {"reminders_stopped", "password_changed"}
 ENCRYPTED = {"label": "label_enc", "storage_note": "storage_enc", "company": "company_enc"}
+
+
+def _clean(text: str | None) -> str | None:
+    return None if text is None else clean_text(text)
 
 
 class KeyRepo:
@@ -32,9 +37,10 @@ class KeyRepo:
             purpose=row.purpose,
             issued_on=row.issued_on,
             expires_on=row.expires_on,
-            label=c.decrypt(row.label_enc, "keys.label"),
-            storage_note=c.decrypt_opt(row.storage_enc, "keys.storage_note"),
-            company=c.decrypt_opt(row.company_enc, "keys.company"),
+            # Cleaned on the way in too; here for rows stored before that (they are shown).
+            label=clean_text(c.decrypt(row.label_enc, "keys.label")),
+            storage_note=_clean(c.decrypt_opt(row.storage_enc, "keys.storage_note")),
+            company=_clean(c.decrypt_opt(row.company_enc, "keys.company")),
             cert_info=None if row.cert_enc is None else c.decrypt_json(row.cert_enc, "keys.cert"),
             created_at=row.created_at,
             updated_at=row.updated_at,

@@ -22,11 +22,7 @@ from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
 
 from bot.keys.der import DerError, Tlv, b64decode, children, content, decode_oid, read_tlv
 from bot.keys.private_keys import has_private_pem, is_private_der
-from bot.keys.secrets import looks_like_private_key_text  # noqa: F401  (see below)
 from bot.keys.validation import mask_iin
-
-# bot/middlewares.py still imports looks_like_private_key_text from here; the text detectors
-# live in bot.keys.secrets now, and this re-export goes once that import moves.
 
 MAX_CERT_BYTES: Final = 64 * 1024
 # Validity dates are reported in Kazakhstan time (UTC+5 nationwide since March 2024), which

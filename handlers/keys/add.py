@@ -109,7 +109,7 @@ async def on_text(
         return
     checked = check_input(step, message.text, local_today(user, now), iso(data.get("issued")))
     if checked.value is None:
-        await message.answer(t(checked.error or "keys-error-empty"))
+        await message.answer(checked.error_text(t))
         return
     await state.update_data({step: checked.value})
     await advance(bot, message.chat.id, state, t, step)

@@ -117,7 +117,7 @@ async def on_edit_text(
         return
     checked = check_input(field, message.text or "", local_today(user, now), key.issued_on)
     if checked.value is None:
-        await message.answer(t(checked.error or "keys-error-empty"))
+        await message.answer(checked.error_text(t))
         return
     await state.clear()
     change = await KeyService(repos).edit(user, key.id, now,

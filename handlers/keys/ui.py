@@ -14,6 +14,7 @@ from bot.i18n import TextFn
 from bot.keys.service import Outcome
 from bot.reminders.planning import KeyStatus, days_left, key_status
 from bot.reminders.texts import fmt_date as reminder_date
+from bot.texts import clean_text
 from storage.dto import KeyDTO
 
 PAGE_SIZE = 8
@@ -57,7 +58,8 @@ def fmt_date(d: date | None) -> str:
 
 
 def esc(text: str | None) -> str:
-    return html.escape(text or "")
+    """User or certificate text, safe to show: no markup, no bidi tricks."""
+    return html.escape(clean_text(text or ""))
 
 
 def status_text(t: TextFn, expires_on: date, now: datetime, tz: str) -> str:

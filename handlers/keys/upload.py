@@ -21,6 +21,7 @@ from bot.keys.kinds import KeyHolder, KeyPurpose
 from bot.keys.private_keys import classify_upload
 from bot.keys.secrets import looks_like_private_key_text
 from bot.keys.service import local_today
+from bot.texts import clean_text
 from handlers.common import delete_quietly
 from handlers.keys.add import start_dialog
 from handlers.keys.ui import esc, fmt_date
@@ -61,7 +62,8 @@ def prefill(info: CertInfo, today: Any) -> dict[str, Any]:
         data["purpose"] = purpose
         data["prefilled"].append("purpose")
     if info.organization or info.bin:
-        data.update(holder=KeyHolder.LEGAL, company=info.organization, bin=info.bin)
+        company = clean_text(info.organization) if info.organization else None
+        data.update(holder=KeyHolder.LEGAL, company=company, bin=info.bin)
         data["prefilled"] += ["holder", "company", "bin"]
     else:
         data["holder"] = KeyHolder.INDIVIDUAL
@@ -69,7 +71,7 @@ def prefill(info: CertInfo, today: Any) -> dict[str, Any]:
     cert = {"source": "certificate", "common_name": info.common_name,
             "iin_masked": info.iin_masked, "issuer": info.issuer, "serial": info.serial_hex,
             "algorithm": info.algorithm}
-    data["cert"] = {k: v for k, v in cert.items() if v}
+    data["cert"] = {k: clean_text(v) for k, v in cert.items() if v}
     return data
 
 
