@@ -9,9 +9,12 @@ from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefaul
 from bot.concurrency import UserLockMiddleware, UserLocks
 from bot.config import Settings
 from bot.context import Clock, utc_now
+from bot.dedup import DedupMiddleware, UpdateDedup
 from bot.errors import on_error
 from bot.fsm_storage import DatabaseStorage
 from bot.i18n import LANGUAGES, Translator
+from bot.lifecycle import Lifecycle
+from bot.metrics import Metrics, ObserveUpdates
 from bot.middlewares import ContextMiddleware, InputLimitMiddleware, ThrottlingMiddleware
 from bot.qa.service import QAService, build_service
 from handlers import build_root_router
@@ -34,8 +37,14 @@ def build_dispatcher(
     *,
     qa: QAService | None = None,
     isolation: BaseEventIsolation | None = None,
+    dedup: UpdateDedup | None = None,
+    metrics: Metrics | None = None,
+    lifecycle: Lifecycle | None = None,
 ) -> Dispatcher:
-    """Long-lived objects (Q&A index, user locks) come from the caller, built once per process."""
+    """Long-lived objects (Q&A index, user locks, de-duplication, metrics) come from the caller,
+    built once per process (bot/runtime.py); tests get in-process defaults and no de-duplication
+    (they replay one Update object to play a double tap)."""
+    metrics = metrics or Metrics()
     dp = Dispatcher(
         storage=DatabaseStorage(pool, cipher, clock),
         disable_fsm=True,  # re-added below, inside ContextMiddleware, to share its session
@@ -45,8 +54,14 @@ def build_dispatcher(
         session_pool=pool,
         clock=clock,
         qa=qa or build_service(),
+        metrics=metrics,
     )
-    # The per-user lock comes first: waiting updates must not hold pooled connections.
+    # Outermost: correlation id, in-flight count (graceful shutdown), update metrics.
+    dp.update.outer_middleware(ObserveUpdates(metrics, lifecycle or Lifecycle()))
+    if dedup is not None:  # the runtime always passes one; handler tests replay updates
+        # A re-delivered update is dropped before it queues for its user's lock.
+        dp.update.outer_middleware(DedupMiddleware(dedup, metrics))
+    # The per-user lock comes next: waiting updates must not hold pooled connections.
     dp.update.outer_middleware(UserLockMiddleware(isolation or UserLocks()))
     dp.update.outer_middleware(ContextMiddleware(pool, cipher, translator, clock))
     dp.update.outer_middleware(dp.fsm)

@@ -4,7 +4,7 @@ so no APScheduler job store is needed and a restart loses nothing."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC
 
 from aiogram import Bot
@@ -13,6 +13,8 @@ from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from bot.config import Settings
 from bot.context import Clock
 from bot.i18n import Translator
+from bot.lifecycle import Lifecycle
+from bot.metrics import Metrics
 from storage.database import SessionPool
 from storage.encryption import FieldCipher
 
@@ -27,6 +29,10 @@ class JobContext:
     translator: Translator
     settings: Settings
     clock: Clock
+    # The process's metrics (reminders/broadcast counters) and shutdown hooks
+    # (`ctx.lifecycle.on_shutdown.append(release_claims)`); fresh ones in tests.
+    metrics: Metrics = field(default_factory=Metrics)
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)
 
 
 Registrar = Callable[[AsyncIOScheduler, JobContext], None]
