@@ -48,9 +48,10 @@ class SharedState:
 def redis_isolation(redis: Redis) -> BaseEventIsolation:
     from aiogram.fsm.storage.redis import RedisEventIsolation
 
+    # Keys look like kilt:<bot id>:<chat>:<user>:user-lock:lock (bot.concurrency.user_key).
     return RedisEventIsolation(
         redis,
-        key_builder=DefaultKeyBuilder(prefix=KEY_PREFIX, with_bot_id=True),
+        key_builder=DefaultKeyBuilder(prefix=KEY_PREFIX, with_bot_id=True, with_destiny=True),
         lock_kwargs={"timeout": LOCK_EXPIRY_SECONDS, "sleep": LOCK_RETRY_SECONDS},
     )
 

@@ -118,5 +118,6 @@ async def stop_scheduler(scheduler: AsyncIOScheduler, jobs: RunningJobs, seconds
     scheduler.pause()
     if not await jobs.wait_done(seconds):
         logger.warning("scheduler jobs still running at shutdown: %s", sorted(jobs.ids))
-    scheduler.shutdown(wait=False)
-    await asyncio.sleep(0)  # let cancelled job tasks unwind before the sessions close
+    scheduler.shutdown(wait=False)  # cancels what still runs
+    # Let the cancelled jobs unwind (their `finally` blocks) before the sessions close.
+    await jobs.wait_done(1.0)
