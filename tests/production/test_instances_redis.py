@@ -4,6 +4,7 @@ an update given to both is handled once, and the de-duplication claim expires.""
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable
 from typing import Any
@@ -19,7 +20,7 @@ from bot.concurrency import UserLocks, user_key
 from bot.config import Settings
 from bot.dedup import RedisDedup, UpdateDedup
 from bot.i18n import Translator
-from bot.instances import SharedState, redis_state
+from bot.instances import REDIS_CONNECTIONS, SharedState, build_shared_state, redis_state
 from bot.metrics import Metrics
 from bot.qa.service import QAService
 from storage.database import SessionPool
@@ -187,3 +188,21 @@ async def test_shared_locks_keep_arrival_order_within_an_instance(
         assert await redis.keys("kilt:*") == []  # released, none left behind
     finally:
         await state.close()
+
+
+async def test_a_burst_larger_than_the_redis_pool_waits_instead_of_failing(
+    redis_url: str, make_instance: Callable[..., Instance], caplog: pytest.LogCaptureFixture,
+) -> None:
+    """Regression: redis-py's default pool raised MaxConnectionsError past 100 connections, so
+    a burst of updates failed by the hundreds; the runtime's pool makes them wait instead."""
+    state = build_shared_state(redis_url, 3600.0)
+    inst = make_instance(state.isolation, state.dedup, state)
+    people = [UpdateFactory(88_000 + i, "ru") for i in range(REDIS_CONNECTIONS * 3)]
+    try:
+        with caplog.at_level(logging.ERROR):
+            await asyncio.gather(*(inst.dp.feed_update(inst.bot, p.message("/help"))
+                                   for p in people))
+    finally:
+        await state.close()
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+    assert len(inst.session.texts()) == len(people)
