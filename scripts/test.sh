@@ -6,7 +6,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 if ! command -v redis-server >/dev/null 2>&1; then
     if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
-        (apt-get update -q && apt-get install -y -q redis-server) >/dev/null \
+        (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q redis-server) \
+            >/dev/null \
             || echo "could not install redis-server: the Redis tests will be skipped" >&2
     else
         echo "redis-server is not installed (not root): the Redis tests will be skipped" >&2
