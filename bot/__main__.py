@@ -45,8 +45,12 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         from bot.logging_setup import setup_logging
 
-        secrets = [settings.bot_token.get_secret_value() if settings.bot_token else ""]
-        setup_logging(settings.log_level, secrets)
+        secrets = [
+            s.get_secret_value()
+            for s in (settings.bot_token, settings.redis_url, settings.webhook_secret)
+            if s is not None
+        ]
+        setup_logging(settings.log_level, secrets, settings.log_format)
         if args.command == "migrate":
             from storage.database import migrate_sync
 

@@ -13,9 +13,12 @@ from bot.broadcast.engine import BroadcastEngine
 from bot.concurrency import UserLockMiddleware, UserLocks
 from bot.config import Settings
 from bot.context import Clock, utc_now
+from bot.dedup import DedupMiddleware, UpdateDedup
 from bot.errors import on_error
 from bot.fsm_storage import DatabaseStorage
 from bot.i18n import LANGUAGES, Translator
+from bot.lifecycle import Lifecycle
+from bot.metrics import Metrics, ObserveUpdates
 from bot.middlewares import ContextMiddleware, InputLimitMiddleware, ThrottlingMiddleware
 from bot.qa.service import QAService, build_service
 from handlers import build_root_router
@@ -39,10 +42,16 @@ def build_dispatcher(
     qa: QAService | None = None,
     isolation: BaseEventIsolation | None = None,
     broadcasts: BroadcastEngine | None = None,
+    dedup: UpdateDedup | None = None,
+    metrics: Metrics | None = None,
+    lifecycle: Lifecycle | None = None,
 ) -> Dispatcher:
     """The dispatcher with every router. Long-lived objects (Q&A index, user locks, the one
-    broadcast engine) come from the caller, built once per process; without `broadcasts` the
-    scheduler's next pass (within a minute) starts a confirmed broadcast."""
+    broadcast engine, de-duplication, metrics) come from the caller, built once per process
+    (bot/runtime.py); tests get in-process defaults and no de-duplication (they replay one
+    Update object to play a double tap). Without `broadcasts` the scheduler's next pass (within
+    a minute) starts a confirmed broadcast."""
+    metrics = metrics or Metrics()
     dp = Dispatcher(
         storage=DatabaseStorage(pool, cipher, clock),
         disable_fsm=True,  # re-added below, inside ContextMiddleware, to share its session
@@ -52,10 +61,16 @@ def build_dispatcher(
         session_pool=pool,
         clock=clock,
         qa=(qa or build_service()).copy(),  # shared index, this dispatcher's own learned phrasings
+        metrics=metrics,
     )
     if broadcasts is not None:
         dp["broadcasts"] = broadcasts
-    # The per-user lock comes first: waiting updates must not hold pooled connections.
+    # Outermost: correlation id, in-flight count (graceful shutdown), update metrics.
+    dp.update.outer_middleware(ObserveUpdates(metrics, lifecycle or Lifecycle()))
+    if dedup is not None:  # the runtime always passes one; handler tests replay updates
+        # A re-delivered update is dropped before it queues for its user's lock.
+        dp.update.outer_middleware(DedupMiddleware(dedup, metrics))
+    # The per-user lock comes next: waiting updates must not hold pooled connections.
     dp.update.outer_middleware(UserLockMiddleware(isolation or UserLocks()))
     dp.update.outer_middleware(ContextMiddleware(pool, cipher, translator, clock))
     dp.update.outer_middleware(dp.fsm)

@@ -16,6 +16,7 @@ Two pieces, both independent of how many processes serve the bot:
 from __future__ import annotations
 
 import asyncio
+import logging
 from collections.abc import AsyncGenerator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from contextvars import ContextVar
@@ -35,6 +36,7 @@ if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
 Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
+logger = logging.getLogger("bot.concurrency")
 
 
 class UserLocks(BaseEventIsolation):
@@ -63,6 +65,32 @@ class UserLocks(BaseEventIsolation):
 
     async def close(self) -> None:
         self._locks.clear()
+
+
+class SharedLocks(BaseEventIsolation):
+    """Several instances: this process's FIFO lock first, then a shared one (aiogram's
+    `RedisEventIsolation`). The local lock keeps arrival order within an instance and leaves one
+    waiter per user and instance polling Redis; the shared lock excludes the other instances."""
+
+    def __init__(self, local: BaseEventIsolation, shared: BaseEventIsolation) -> None:
+        self.local, self.shared = local, shared
+
+    @asynccontextmanager
+    async def lock(self, key: StorageKey) -> AsyncGenerator[None, None]:
+        from redis.exceptions import LockNotOwnedError
+
+        async with self.local.lock(key):
+            try:
+                async with self.shared.lock(key):
+                    yield
+            except LockNotOwnedError:
+                # The handler outlived the lock's expiry (another instance may have taken it):
+                # the update's work is done, so say so in the log rather than fail the update.
+                logger.warning("a user lock expired before its update finished")
+
+    async def close(self) -> None:
+        await self.local.close()
+        await self.shared.close()
 
 
 def user_key(bot: Bot, user: User) -> StorageKey:

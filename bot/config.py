@@ -7,7 +7,7 @@ import binascii
 import os
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
@@ -60,6 +60,13 @@ class Settings(BaseSettings):
     webhook_secret: SecretStr | None = None
     webhook_host: str = "127.0.0.1"
     webhook_port: int = 8080
+    # Production mode (README "Production"): shared state, observability, shutdown.
+    redis_url: SecretStr | None = None
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = None
+    log_format: Literal["text", "json"] = "text"
+    shutdown_timeout: float = Field(default=20.0, gt=0)
+    update_dedup_seconds: float = Field(default=3600.0, gt=0)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -103,6 +110,25 @@ class Settings(BaseSettings):
             for part in value.get_secret_value().split(","):
                 _decode_key(part, "value")
         return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not re.match(r"^(redis|rediss|unix)://", value.get_secret_value().strip()):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_format(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("metrics_port", mode="before")
+    @classmethod
+    def _empty_port(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("bot_timezone")
     @classmethod

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from aiogram import Bot
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
@@ -13,6 +13,8 @@ from bot.config import Settings
 from bot.context import Clock
 from bot.delivery import Pacer
 from bot.i18n import Translator
+from bot.lifecycle import Lifecycle
+from bot.metrics import Metrics
 from storage.database import SessionPool
 from storage.encryption import FieldCipher
 
@@ -33,6 +35,10 @@ class JobContext:
     clock: Clock
     pacer: Pacer
     broadcasts: BroadcastEngine
+    # The process's metrics (reminders/broadcast counters) and shutdown hooks
+    # (`ctx.lifecycle.on_shutdown.append(release_claims)`); fresh ones in tests.
+    metrics: Metrics = field(default_factory=Metrics)
+    lifecycle: Lifecycle = field(default_factory=Lifecycle)
 
 
 Registrar = Callable[[AsyncIOScheduler, JobContext], None]

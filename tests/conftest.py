@@ -146,6 +146,9 @@ def kk_user() -> UpdateFactory:
 # PostgreSQL started by the tests themselves (initdb + pg_ctl on 127.0.0.1).
 from tests.infra.postgres import postgres_server, postgres_url  # noqa: E402,F401
 
+# Redis started by the tests themselves (redis-server on 127.0.0.1, no persistence).
+from tests.infra.redis import redis_server, redis_url  # noqa: E402,F401
+
 
 @pytest.fixture(params=["sqlite", "postgres"])
 async def backend_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
