@@ -7,6 +7,7 @@ import asyncio
 import sys
 
 from bot.config import ConfigError, load_settings
+from bot.constants import LANGUAGES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
         "ask", help="answer questions from TEXT or from stdin, one per line (no token needed)"
     )
     ask.add_argument("text", nargs="?", metavar="TEXT", help="the question; omit to read stdin")
-    ask.add_argument("--lang", choices=["kk", "ru"], help="answer in this language")
+    ask.add_argument("--lang", choices=list(LANGUAGES), help="answer in this language")
     ask.add_argument("--json", action="store_true", help="one JSON object per question")
     sub.add_parser(
         "rotate-key",

@@ -13,6 +13,8 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.constants import DEFAULT_TIMEZONE
+
 TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,}$")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/bot.sqlite3"
 DEFAULT_KEY_FILE = Path("data/data.key")
@@ -43,7 +45,7 @@ class Settings(BaseSettings):
     data_key: SecretStr | None = None
     data_key_old: SecretStr | None = None
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
-    bot_timezone: str = "Asia/Almaty"
+    bot_timezone: str = DEFAULT_TIMEZONE
     log_level: str = "INFO"
     # Not in the contract's table but useful for operators and tests.
     reminder_scan_seconds: float = 60.0

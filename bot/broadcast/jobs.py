@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
 from bot.broadcast.tips import TipsLibrary, load_tips
+from bot.constants import KZ_TZ, LANGUAGES
 from bot.delivery import Outcome, Policy, send_with_retry
 from bot.i18n import LOCALES_DIR
 from bot.job_context import JobContext
@@ -20,7 +20,6 @@ from storage.weekly_tips import TipRecipient, WeeklyTipsRepo
 
 logger = logging.getLogger(__name__)
 
-ALMATY = ZoneInfo("Asia/Almaty")
 CAMPAIGN = "data-protection-day"  # 28 January, Data Protection Day
 WEEK_GAP = timedelta(days=6)  # a re-run within the week sends nobody a second tip
 TIP_SENDERS = 4  # tips in flight at once: the pacer keeps the rate, this hides latency
@@ -63,7 +62,7 @@ async def _tip(ctx: JobContext, lib: TipsLibrary, r: TipRecipient) -> bool:
 
 async def create_campaign(ctx: JobContext, library: TipsLibrary, now: datetime) -> int | None:
     """On 28 January (Almaty) create and start this year's campaign broadcast, once a year."""
-    local = now.astimezone(ALMATY)
+    local = now.astimezone(KZ_TZ)
     tips = library.campaign(CAMPAIGN)
     if (local.month, local.day) != (1, 28) or not tips:
         return None
@@ -74,7 +73,7 @@ async def create_campaign(ctx: JobContext, library: TipsLibrary, now: datetime) 
         repos = Repos.build(session, ctx.cipher)
         if await repos.broadcasts.campaign_exists(key):
             return None
-        texts = {lang: tip.text(lang) for lang in ("kk", "ru")}
+        texts: dict[str, str] = {lang: tip.text(lang) for lang in LANGUAGES}
         broadcast_id = await repos.broadcasts.create(
             None, texts, Audience(kind="all", campaign=key), now, now, progress_chat=admin_chat
         )
@@ -102,7 +101,7 @@ def register_jobs(scheduler: AsyncIOScheduler, ctx: JobContext) -> None:
         misfire_grace_time=6 * 3600,
     )
     scheduler.add_job(
-        campaign_job, CronTrigger(month=1, day=28, hour=11, timezone=ALMATY),
+        campaign_job, CronTrigger(month=1, day=28, hour=11, timezone=KZ_TZ),
         args=(ctx, library), id="campaign-28-jan",
         coalesce=True, max_instances=1, misfire_grace_time=12 * 3600,
     )

@@ -15,11 +15,11 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
 from typing import Final, Literal
-from zoneinfo import ZoneInfo
 
 from cryptography import x509
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
 
+from bot.constants import KZ_TZ
 from bot.keys.der import DerError, Tlv, b64decode, children, content, decode_oid, read_tlv
 from bot.keys.private_keys import has_private_pem, is_private_der
 from bot.keys.validation import mask_iin
@@ -27,7 +27,6 @@ from bot.keys.validation import mask_iin
 MAX_CERT_BYTES: Final = 64 * 1024
 # Validity dates are reported in Kazakhstan time (UTC+5 nationwide since March 2024), which
 # is what the NUC personal account shows.
-KZ_TZ: Final = ZoneInfo("Asia/Almaty")
 
 Purpose = Literal["auth", "sign"]
 Algorithm = Literal["RSA", "EC", "GOST", "unknown"]

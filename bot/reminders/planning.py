@@ -21,6 +21,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from bot.constants import DEFAULT_TIMEZONE
+
 __all__ = [
     "ACTIVITY_MODES",
     "ACTIVITY_MODE_DAYS",
@@ -95,7 +97,7 @@ MIN_OFFSET = -1
 MAX_OFFSET = 90
 
 DEFAULT_WINDOW: tuple[time, time] = (time(10), time(20))
-DEFAULT_TZ = "Asia/Almaty"
+DEFAULT_TZ = DEFAULT_TIMEZONE
 
 ACTIVITY_MODES: tuple[str, ...] = ("off", "monthly", "quarterly")
 ACTIVITY_MODE_DAYS: Mapping[str, int | None] = {"off": None, "monthly": 30, "quarterly": 90}
