@@ -3,6 +3,7 @@ Non-admins sending /broadcast or /stats get a polite refusal."""
 
 from __future__ import annotations
 
+from dataclasses import astuple
 from datetime import datetime
 from typing import Any
 
@@ -18,7 +19,7 @@ from bot.i18n import LANGUAGES, TextFn
 from handlers.broadcast import ui
 from handlers.broadcast.ui import BcAudience, BcCancel, BcConfirm, BcMenu, BcTip, BcWhen
 from handlers.broadcast.ui import BroadcastDialog as S
-from handlers.common import reply_to
+from handlers.common import reply_to, tap_of
 from storage.repositories import Repos
 
 
@@ -161,6 +162,11 @@ def _when(data: dict[str, Any]) -> datetime | None:
 async def on_confirm(query: CallbackQuery, callback_data: BcConfirm, state: FSMContext,
                      t: TextFn, bot: Bot, repos: Repos, settings: Settings, now: datetime,
                      broadcasts: BroadcastEngine | None = None) -> None:
+    if callback_data.action == "send" and not await repos.claims.claim(
+        repos.claims.key_for("tap", *astuple(tap_of(query, "broadcast-send"))), now
+    ):  # a second tap on the same Confirm, even on another instance: one broadcast
+        await query.answer(t("broadcast-already-confirmed"))
+        return
     await query.answer()
     data = await state.get_data()
     texts = resolve_texts(data)

@@ -58,6 +58,7 @@ broadcast-now = қазір
 broadcast-started = №{ $id } таратылым басталды: { $count } алушы. Төменде барысы көрсетіледі.
 broadcast-scheduled = №{ $id } таратылым { $when } уақытына жоспарланды. Бас тарту үшін: /broadcast → «Жоспарланған және жүріп жатқандар».
 broadcast-dialog-expired = Таратылым диалогы ескірді. Қайта бастаңыз: /broadcast
+broadcast-already-confirmed = Бұл таратылым расталып қойған — екінші рет жіберілмейді.
 broadcast-aud-all = барлық пайдаланушылар
 broadcast-aud-lang = { $language ->
         [kk] қазақ тілінде оқитын

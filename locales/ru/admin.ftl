@@ -62,6 +62,7 @@ broadcast-started = Рассылка №{ $id } запущена: { $count ->
     }. Ниже будет прогресс.
 broadcast-scheduled = Рассылка №{ $id } запланирована на { $when }. Отменить можно в /broadcast → «Запланированные и идущие».
 broadcast-dialog-expired = Диалог рассылки устарел. Начните заново: /broadcast
+broadcast-already-confirmed = Эта рассылка уже подтверждена — второй раз она не уйдёт.
 broadcast-aud-all = все пользователи
 broadcast-aud-lang = { $language ->
         [kk] казахоязычные
