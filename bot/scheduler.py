@@ -29,7 +29,12 @@ REGISTRARS: tuple[Registrar, ...] = (reminder_jobs, broadcast_jobs, key_jobs, le
 
 
 def build_scheduler(ctx: JobContext) -> AsyncIOScheduler:
-    scheduler = AsyncIOScheduler(timezone=UTC)
+    # Start-up (migrations, reaching Telegram) can take longer than APScheduler's default 1 s
+    # misfire grace: without a longer one the "run now" passes (broadcast resume, first scan)
+    # would be silently skipped. Scans are idempotent, so a late run is always welcome.
+    scheduler = AsyncIOScheduler(
+        timezone=UTC, job_defaults={"misfire_grace_time": 300, "coalesce": True}
+    )
     for register in REGISTRARS:
         register(scheduler, ctx)
     quiet_overruns(scheduler)

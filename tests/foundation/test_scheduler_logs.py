@@ -50,3 +50,18 @@ async def test_overrunning_scan_logs_one_line_not_one_per_interval(
     assert len(overrun) == 1 and re.search(r"reminder-scan .* after \d+ s", overrun[0])
     assert [r.getMessage() for r in caplog.records if "finished after" in r.getMessage()]
     assert runs  # the scan itself did run
+
+
+async def test_start_up_passes_are_not_skipped_as_misfires(
+    bot: Bot, pool: SessionPool, cipher: FieldCipher, translator: Translator,
+    settings: Settings, clock: FakeClock, broadcasts: BroadcastEngine,
+) -> None:
+    """A slow start (reaching Telegram, migrations) must not make APScheduler drop the
+    'run now' passes such as the broadcast resume after a crash (default grace: 1 s)."""
+    ctx = JobContext(bot, pool, cipher, translator, settings, clock, broadcasts.pacer, broadcasts)
+    scheduler = build_scheduler(ctx)
+    scheduler.start(paused=True)  # job defaults are applied when the scheduler starts
+    try:
+        assert all((job.misfire_grace_time or 0) >= 60 for job in scheduler.get_jobs())
+    finally:
+        scheduler.shutdown(wait=False)
