@@ -18,10 +18,10 @@ from bot.app import build_dispatcher, register_commands
 from bot.broadcast.engine import BroadcastEngine
 from bot.config import ConfigError, Settings
 from bot.context import utc_now
-from bot.delivery import LocalPacer
+from bot.delivery import LocalPacer, ObservedPacer, Pacer
 from bot.health import HealthCheck, add_ops_routes, start_ops_server
 from bot.i18n import Translator
-from bot.instances import SharedState, build_shared_state
+from bot.instances import KEY_PREFIX, SharedState, build_shared_state
 from bot.job_context import JobContext
 from bot.learning import LearnedLoader, schedule_refresh
 from bot.lifecycle import Lifecycle, RunningJobs, stop_scheduler
@@ -63,6 +63,15 @@ async def connect_shared_state(settings: Settings, webhook: bool) -> SharedState
     return shared
 
 
+def build_pacer(settings: Settings, bot: Bot, shared: SharedState) -> Pacer:
+    """With Redis, one rate for the bot across all its instances; else this process's own."""
+    if shared.redis is None:
+        return LocalPacer(settings.send_rps)
+    from bot.delivery.redis_pacer import RedisPacer
+
+    return RedisPacer(shared.redis, f"{KEY_PREFIX}:{bot.id}", settings.send_rps)
+
+
 async def poll_until(stop: asyncio.Event, bot: Bot, dp: Dispatcher) -> None:
     """Long polling until `stop` is set (or polling fails, which is raised)."""
     polling = asyncio.create_task(
@@ -93,8 +102,11 @@ async def main(settings: Settings, webhook: bool = False) -> None:
         await engine.dispose()
         raise
     # The one pacer of this bot: reminders, broadcasts and tips all take their slots from it.
-    pacer = LocalPacer(settings.send_rps)
-    broadcasts = BroadcastEngine(bot, pool, cipher, translator, settings, utc_now, pacer)
+    pacer = ObservedPacer(build_pacer(settings, bot, shared), metrics.pacer_wait_seconds.observe)
+    broadcasts = BroadcastEngine(
+        bot, pool, cipher, translator, settings, utc_now, pacer, metrics=metrics
+    )
+    lifecycle.on_shutdown.append(broadcasts.stop)
     dp = build_dispatcher(
         settings, pool, cipher, translator, utc_now, qa=build_service(),
         isolation=shared.isolation, dedup=shared.dedup, metrics=metrics, lifecycle=lifecycle,

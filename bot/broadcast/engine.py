@@ -10,6 +10,12 @@ So a recipient gets a broadcast at most once; at most one message per worker may
 crash. A connection that could not even be opened sent nothing: retried a few times, then the
 row goes back to `pending`. Everything still `pending` is picked up by the next run (scheduler
 job at start-up and every minute), so a restart skips nobody else.
+
+Several instances run the same broadcast side by side (each resumes running broadcasts every
+minute): the claim is a conditional UPDATE, so each row goes to exactly one of them. A dead
+instance's claims outlive it by `stale_after` (the lease), then become `unknown` as above. A
+graceful shutdown (`stop`, a `Lifecycle.on_shutdown` hook) takes no new rows, lets the sends in
+flight finish, and hands back (to `pending`) any row it claimed but never started to send.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from bot.config import Settings
 from bot.context import Clock
 from bot.delivery import Outcome, Pacer, Policy, send_with_retry
 from bot.i18n import Translator
+from bot.metrics import Metrics
 from storage.broadcasts import BroadcastDTO, Counts, Recipient
 from storage.database import SessionPool
 from storage.encryption import FieldCipher
@@ -56,7 +63,7 @@ class BroadcastEngine:
         self, bot: Bot, pool: SessionPool, cipher: FieldCipher, translator: Translator,
         settings: Settings, clock: Clock, pacer: Pacer, *, workers: int = 4,
         progress_every: float = 5.0, stale_after: timedelta = timedelta(minutes=2),
-        policy: Policy = POLICY,
+        policy: Policy = POLICY, metrics: Metrics | None = None,
     ) -> None:
         self.bot, self.pool, self.cipher, self.clock = bot, pool, cipher, clock
         self.tz = ZoneInfo(settings.bot_timezone)
@@ -64,6 +71,8 @@ class BroadcastEngine:
         self.pacer, self.policy = pacer, policy
         self.reporter = Reporter(bot, pool, cipher, translator, pacer, progress_every)
         self.tasks: dict[int, asyncio.Task[Counts | None]] = {}
+        self.metrics = metrics or Metrics()
+        self.stopping = False
 
     def repos(self, session: object) -> Repos:
         return Repos.build(session, self.cipher)  # type: ignore[arg-type]
@@ -71,6 +80,8 @@ class BroadcastEngine:
     def start(self, broadcast_id: int) -> asyncio.Task[Counts | None]:
         """Run the broadcast in the background unless this process already runs it."""
         task = self.tasks.get(broadcast_id)
+        if self.stopping and task is not None:
+            return task
         if task is None or task.done():
             task = asyncio.create_task(self.run(broadcast_id), name=f"broadcast-{broadcast_id}")
             self.tasks[broadcast_id] = task
@@ -83,6 +94,18 @@ class BroadcastEngine:
         for broadcast_id in ids:
             self.start(broadcast_id)
         return ids
+
+    async def stop(self, grace: float = 5.0) -> None:
+        """Shutdown hook: no new rows; sends in flight get `grace` seconds, then are cancelled
+        (a row cancelled before its request started goes back to pending, see _deliver)."""
+        self.stopping = True
+        running = [t for t in self.tasks.values() if not t.done()]
+        if not running:
+            return
+        _, late = await asyncio.wait(running, timeout=grace)
+        for task in late:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
 
     async def wait_idle(self) -> None:
         while pending := [t for t in self.tasks.values() if not t.done()]:
@@ -135,8 +158,9 @@ class BroadcastEngine:
             async with self.pool() as session:
                 repos = self.repos(session)
                 b = await repos.broadcasts.get(broadcast_id)
-                if b is None or b.status != "running":
-                    break  # cancelled: workers finish what they hold, claims fail after that
+                if b is None or b.status != "running" or self.stopping:
+                    # Cancelled (or this process is stopping): workers finish what they hold.
+                    break
                 batch = await repos.broadcasts.next_recipients(broadcast_id, after, BATCH)
             if not batch:
                 break
@@ -148,6 +172,8 @@ class BroadcastEngine:
 
     async def _worker(self, b: BroadcastDTO, queue: asyncio.Queue[Recipient | None]) -> None:
         while (recipient := await queue.get()) is not None:
+            if self.stopping:
+                continue  # left pending for the next run (here or on another instance)
             try:
                 await self._deliver(b, recipient)
             except Exception as exc:  # noqa: BLE001 - one bad row must not stop the broadcast
@@ -166,16 +192,38 @@ class BroadcastEngine:
             if not await self.repos(session).broadcasts.claim(r.delivery_id, self.clock()):
                 return  # another process took it, or the broadcast was cancelled
             await session.commit()
-        result = await send_with_retry(
-            self.bot, self.pacer, r.chat_id, b.text(r.lang), policy, acquired=True
-        )
+        started = False
+
+        def go() -> bool:
+            # Asked right before each request: once stopping, a row not yet sent is handed back
+            # (RETRY_LATER → pending) instead of holding its claim through a long 429 wait.
+            nonlocal started
+            started = started or not self.stopping
+            return not self.stopping
+
+        try:
+            result = await send_with_retry(
+                self.bot, self.pacer, r.chat_id, b.text(r.lang),
+                replace(policy, still_valid=go), acquired=True,
+            )
+        except asyncio.CancelledError:
+            if not started:  # no request went out: nothing to fear from sending it later
+                await asyncio.shield(self._settle(r.delivery_id, "pending"))
+            raise
         now = self.clock()
+        status = STATUS[result.outcome]
+        if status != "pending":
+            self.metrics.broadcast_recipients.labels(status).inc()
         async with self.pool() as session:
             repos = self.repos(session)
-            status = STATUS[result.outcome]
             await repos.broadcasts.settle(r.delivery_id, status, now, result.error)
             if result.outcome in (Outcome.BLOCKED, Outcome.CHAT_NOT_FOUND):
                 await repos.users.mark_blocked(r.user_id, now)
+            await session.commit()
+
+    async def _settle(self, delivery_id: int, status: str) -> None:
+        async with self.pool() as session:
+            await self.repos(session).broadcasts.settle(delivery_id, status, self.clock())
             await session.commit()
 
     async def _conclude(self, b: BroadcastDTO) -> Counts:
@@ -185,6 +233,7 @@ class BroadcastEngine:
             await repos.broadcasts.expire_claims(b.id, now - self.stale_after)
             finished = await repos.broadcasts.finish(b.id, now)
             counts = await repos.broadcasts.counts(b.id)
+            self.metrics.broadcast_pending.set(counts.remaining)
             if finished:
                 await repos.broadcasts.audit(
                     None, "broadcast.done", {"id": b.id, **counts.by_status}, now

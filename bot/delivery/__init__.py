@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from bot.delivery.pacer import PAID_RPS, LocalPacer, Pacer
+from bot.delivery.pacer import PAID_RPS, LocalPacer, ObservedPacer, Pacer
 from bot.delivery.send import Outcome, Policy, SendResult, never_sent, send_with_retry
 
 __all__ = [
     "PAID_RPS",
     "LocalPacer",
+    "ObservedPacer",
     "Outcome",
     "Pacer",
     "Policy",

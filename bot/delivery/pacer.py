@@ -2,8 +2,8 @@
 
 Telegram counts a bot's messages together (about 30 a second overall, one a second per chat), so
 reminders, broadcasts and tips must share ONE pacer per bot. `Pacer` is the interface the senders
-use; `LocalPacer` keeps the state in this process. A Redis-backed pacer can implement the same
-interface when several instances send for one bot.
+use; `LocalPacer` keeps the state in this process. `RedisPacer` (bot/delivery/redis_pacer.py)
+implements it for several instances of one bot; `ObservedPacer` wraps either to time the waits.
 """
 
 from __future__ import annotations
@@ -145,3 +145,24 @@ class LocalPacer:
             if self._chat_ready[chat_id] > now:
                 break
             del self._chat_ready[chat_id]
+
+
+class ObservedPacer:
+    """A `Pacer` that reports how long each acquire() waited (to the pacer-wait histogram)."""
+
+    def __init__(
+        self, inner: Pacer, observe: Callable[[float], None],
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.inner, self._observe, self._clock = inner, observe, clock
+
+    async def acquire(self, chat_id: int, *, paid: bool = False) -> None:
+        started = self._clock()
+        await self.inner.acquire(chat_id, paid=paid)
+        self._observe(self._clock() - started)
+
+    async def back_off(self, seconds: float) -> None:
+        await self.inner.back_off(seconds)
+
+    def rate(self, *, paid: bool = False) -> float:
+        return self.inner.rate(paid=paid)

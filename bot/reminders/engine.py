@@ -18,15 +18,22 @@ middle of a send, when Telegram may have the message (bot/delivery: the rows go 
 and the next scan sends again). We prefer that to at-most-once, which would silently drop a
 warning that a key is about to expire. A scanner never sends on a claim older than half the
 timeout, so a live scanner and a recovery never both send the same row.
+
+Several instances may scan the same database at once (README "Production"): the claim is one
+conditional UPDATE, so each row is won by exactly one of them, and a dead instance's claims are
+retaken by any other after the timeout (the lease). A graceful shutdown stops after the message
+in flight and hands this instance's unsent claims back at once (`release_claims`, a
+`Lifecycle.on_shutdown` hook), so the others need not wait for the lease.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
 from collections import Counter
-from collections.abc import AsyncGenerator
+from collections.abc import AsyncGenerator, Callable
 from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -40,6 +47,7 @@ from bot.context import Clock
 from bot.delivery import Pacer
 from bot.i18n import Translator
 from bot.job_context import JobContext
+from bot.metrics import Metrics
 from bot.reminders.hooks import plan_user_checkup
 from bot.reminders.planning import (
     KIND_CHECKUP,
@@ -93,9 +101,14 @@ class ReminderEngine:
     def __init__(
         self, bot: Bot, pool: SessionPool, cipher: FieldCipher, translator: Translator,
         clock: Clock, pacer: Pacer, *, timeout: timedelta = timedelta(minutes=10),
-        page_size: int = 2000, batch_users: int = 1000,
+        page_size: int = 2000, batch_users: int = 1000, metrics: Metrics | None = None,
+        stopping: Callable[[], bool] = lambda: False,
     ) -> None:
         self.pool, self.cipher, self.clock = pool, cipher, clock
+        self.metrics, self.stopping = metrics or Metrics(), stopping
+        # Claims of this process not finished yet: released at shutdown (release_claims).
+        self.active: dict[str, Claim] = {}
+        self._due = 0  # rows found due by the current scan (the reminders_due gauge)
         self.timeout, self.page_size, self.batch_users = timeout, page_size, batch_users
         self.sender = ReminderSender(
             bot, pool, cipher, translator, pacer, claim_budget=timeout.total_seconds() / 2
@@ -130,6 +143,7 @@ class ReminderEngine:
                 rows = [r for r in page if r[1] in wanted]
                 if len(page) == self.page_size:
                     rows += await repo.due_for_users(users, now, after)
+                self._due += len(rows)
                 ready = await self._decide(repo, users, rows, now)
                 await session.commit()
             for i in range(0, len(ready), self.batch_users):
@@ -158,12 +172,27 @@ class ReminderEngine:
 
     async def scan(self) -> ScanReport:
         report = ScanReport()
+        if self.stopping():
+            return report
         report.counts["recovered"] = await self.recover()
         now = self.clock()
+        self._due = 0
         async with aclosing(self.claimed_batches(now)) as batches:
             async for claim in batches:
-                if await self._send_claim(claim, now, report):
+                # Kept in `active` while sending: a scan cancelled at shutdown leaves it there
+                # for release_claims; any other ending forgets it.
+                self.active[claim.token] = claim
+                try:
+                    stop = await self._send_claim(claim, now, report)
+                except asyncio.CancelledError:
+                    raise
+                except BaseException:
+                    self.active.pop(claim.token, None)
+                    raise
+                self.active.pop(claim.token, None)
+                if stop:
                     break
+        self.metrics.reminders_due.set(self._due)
         if report.counts["sent"] or report.counts["retry"] or report.counts["blocked"]:
             logger.info("reminder scan: %s", dict(sorted(report.counts.items())))
         return report
@@ -172,15 +201,39 @@ class ReminderEngine:
         """Send a claim's messages; True = stop the scan (Telegram unreachable or too slow)."""
         users = list(claim.by_user)
         for n, user_id in enumerate(users):
-            outcome = await self.sender.deliver(claim, user_id, now)
+            if self.stopping():
+                outcome = "stopped"  # shutting down: nothing sent, the rest is handed back
+            else:
+                outcome = await self.sender.deliver(claim, user_id, now)
+                self._count(outcome)
             report.counts[outcome] += 1
-            if outcome == "retry":
-                rest = [r.id for u in users[n + 1 :] for r in claim.by_user[u]]
+            if outcome in ("retry", "stopped"):
+                # On "stopped" this user's rows were not sent either.
+                first = n + 1 if outcome == "retry" else n
+                rest = [r.id for u in users[first:] for r in claim.by_user[u]]
                 async with self.pool() as session:
                     await ReminderRepo(session).release(rest, claim.token)
                     await session.commit()
                 return True
         return False
+
+    def _count(self, outcome: str) -> None:
+        if outcome == "sent":
+            self.metrics.reminders_sent.inc()
+        elif outcome != "skipped":
+            self.metrics.reminders_failed.labels(outcome).inc()
+
+    async def release_claims(self) -> None:
+        """Shutdown hook: this instance's claims that were not sent go back to pending now."""
+        released = 0
+        for claim in list(self.active.values()):
+            ids = [r.id for rows in claim.by_user.values() for r in rows]
+            async with self.pool() as session:
+                released += await ReminderRepo(session).release(ids, claim.token)
+                await session.commit()
+        self.active.clear()
+        if released:
+            logger.info("reminders: handed back %d claimed reminders at shutdown", released)
 
     async def ensure_checkups(self, limit: int = 1000) -> int:
         """Plan the periodic check-up of users who have none (new consents, mode changes)."""
@@ -202,7 +255,9 @@ def register_jobs(scheduler: AsyncIOScheduler, ctx: JobContext) -> None:
     engine = ReminderEngine(
         ctx.bot, ctx.pool, ctx.cipher, ctx.translator, ctx.clock, ctx.pacer,
         timeout=timeout, batch_users=claim_batch_users(ctx.pacer.rate(), timeout),
+        metrics=ctx.metrics, stopping=lambda: ctx.lifecycle.draining,
     )
+    ctx.lifecycle.on_shutdown.append(engine.release_claims)
     start = ctx.clock()  # the first scan at start-up also recovers a crashed run's claims
     scheduler.add_job(engine.scan, "interval", seconds=seconds, next_run_time=start,
                       id="reminder-scan", max_instances=1, coalesce=True)
