@@ -30,7 +30,7 @@ Handler = Callable[[TelegramObject, dict[str, Any]], Awaitable[Any]]
 
 
 class UpdateDedup(Protocol):
-    async def first_time(self, bot_id: int, update_id: int) -> bool:
+    async def first_time(self, bot_id: int, update_id: int | str) -> bool:
         """True for the first delivery of this update within the expiry, False for a copy."""
         ...
 
@@ -40,10 +40,10 @@ class MemoryDedup:
 
     def __init__(self, ttl: float, clock: Callable[[], float] = time.monotonic) -> None:
         self.ttl, self.clock = ttl, clock
-        self._seen: dict[tuple[int, int], float] = {}
-        self._order: deque[tuple[float, tuple[int, int]]] = deque()
+        self._seen: dict[tuple[int, int | str], float] = {}
+        self._order: deque[tuple[float, tuple[int, int | str]]] = deque()
 
-    async def first_time(self, bot_id: int, update_id: int) -> bool:
+    async def first_time(self, bot_id: int, update_id: int | str) -> bool:
         now = self.clock()
         while self._order and self._order[0][0] <= now:  # purge what has expired
             expires, key = self._order.popleft()
@@ -66,11 +66,21 @@ class RedisDedup:
     def __init__(self, redis: Redis, ttl: float, prefix: str = "kilt") -> None:
         self.redis, self.ttl_ms, self.prefix = redis, max(1, int(ttl * 1000)), prefix
 
-    def key(self, bot_id: int, update_id: int) -> str:
+    def key(self, bot_id: int, update_id: int | str) -> str:
         return f"{self.prefix}:{bot_id}:update:{update_id}"
 
-    async def first_time(self, bot_id: int, update_id: int) -> bool:
+    async def first_time(self, bot_id: int, update_id: int | str) -> bool:
         return bool(await self.redis.set(self.key(bot_id, update_id), 1, nx=True, px=self.ttl_ms))
+
+
+def update_identity(update: Update) -> str:
+    """The update id plus what it carries: a re-delivery is identical, while a different update
+    that reuses an id (Telegram picks ids at random after a week without updates; a test
+    server restarts its count) is still handled."""
+    event = update.event
+    chat = getattr(getattr(event, "chat", None), "id", None)
+    item = getattr(event, "message_id", None) or getattr(event, "id", None)
+    return f"{update.update_id}:{update.event_type}:{chat}:{item}"
 
 
 class DedupMiddleware(BaseMiddleware):
@@ -81,7 +91,7 @@ class DedupMiddleware(BaseMiddleware):
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
-        if await self.dedup.first_time(data["bot"].id, event.update_id):
+        if await self.dedup.first_time(data["bot"].id, update_identity(event)):
             return await handler(event, data)
         logger.info("update %s was delivered again: skipped", event.update_id)
         if self.metrics is not None:

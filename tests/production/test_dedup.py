@@ -59,3 +59,15 @@ async def test_dispatcher_skips_a_redelivered_update(
     assert metrics.updates_duplicate._value.get() == 1
     await dp.feed_update(bot, UpdateFactory(84_000, "kk").message("/help"))  # a new update
     assert len(session.texts()) == 2
+
+
+async def test_a_reused_update_id_with_other_content_is_not_a_copy() -> None:
+    from bot.dedup import update_identity
+    from tests.support.telegram import UpdateFactory
+
+    who = UpdateFactory(74_001)
+    first = who.message("/help")
+    again = first.model_copy()
+    other = who.message("/help").model_copy(update={"update_id": first.update_id})
+    assert update_identity(first) == update_identity(again)
+    assert update_identity(first) != update_identity(other)
