@@ -128,12 +128,9 @@ class Reminder(Base):
     __tablename__ = "reminders"
     __table_args__ = (
         UniqueConstraint("user_id", "key_id", "kind", "stage", "due_at", name="uq_reminders_slot"),
-        # The scan's two reads, each answered from the index alone (every column it reads is
-        # in it; SQLite wants `status` too, though constant here): due rows in (due_at, id)
-        # order, and the due rows of given users.
+        # The scan reads due rows from this index alone: every column it selects is in it
+        # (SQLite wants `status` too, though constant here).
         Index("ix_reminders_due", "due_at", "id", "user_id", "key_id", "kind", "stage",
-              "status", sqlite_where=PENDING_ONLY, postgresql_where=PENDING_ONLY),
-        Index("ix_reminders_pending_user", "user_id", "due_at", "id", "key_id", "kind", "stage",
               "status", sqlite_where=PENDING_ONLY, postgresql_where=PENDING_ONLY),
     )
 

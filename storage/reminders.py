@@ -8,18 +8,25 @@ or a claim older than the recovery timeout after a crash), and the row is pendin
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TypeVarTuple
 
 from sqlalchemy import (
+    ARRAY,
+    BigInteger,
     Result,
     Select,
     String,
     and_,
+    any_,
+    bindparam,
     case,
     delete,
     exists,
+    func,
     literal,
     literal_column,
     or_,
@@ -28,14 +35,16 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import InstrumentedAttribute
 from sqlalchemy.sql.elements import ColumnElement
 
 from storage.models import Reminder, ReminderClaim, TZDateTime, User
 
 PENDING, SENT, SKIPPED, FAILED = "pending", "sent", "skipped", "failed"
 CLAIMED = "claimed"  # not a stored status: a pending row with a claim (see statuses())
-# Bound the IN (...) lists: SQLite allows 32766 parameters, asyncpg 32767.
-_CHUNK = 500
+_Ts = TypeVarTuple("_Ts")
+# Ids per statement: a scan page's users (2000 rows) fit in one.
+_CHUNK = 2000
 
 # (id, user_id, key_id, kind, stage, due_at)
 Row = tuple[int, int, int | None, str, int, datetime]
@@ -92,6 +101,22 @@ def _open() -> ColumnElement[bool]:
 class ReminderRepo:
     def __init__(self, session: AsyncSession) -> None:
         self.session = session
+        self.postgres = session.get_bind().dialect.name == "postgresql"
+
+    def _one_of(self, column: ColumnElement[int] | InstrumentedAttribute[int], ids: list[int]
+                ) -> ColumnElement[bool]:
+        """`column IN ids` with ONE bound parameter, an array on PostgreSQL and a JSON list
+        on SQLite: the statement's text does not depend on len(ids), so it is compiled and
+        prepared once, and the scan's thousands of ids are not rendered one by one."""
+        if self.postgres:
+            return column == any_(bindparam(None, ids, type_=ARRAY(BigInteger())))
+        values = func.json_each(json.dumps(ids)).table_valued("value")
+        return column.in_(select(values.c.value))
+
+    async def _read(self, query: Select[*_Ts]) -> Result[*_Ts]:
+        """A scan read through the session's connection: Core rows, without the ORM's
+        per-row loading layer (these queries select columns, never entities)."""
+        return await (await self.session.connection()).execute(query)
 
     async def replace_pending(
         self,
@@ -159,38 +184,36 @@ class ReminderRepo:
         query = _rows_query().where(_open(), Reminder.due_at <= now)
         if after is not None:
             query = query.where(_after(after))
-        return _rows(
-            await self.session.execute(query.order_by(Reminder.due_at, Reminder.id).limit(limit))
-        )
+        return _rows(await self._read(query.order_by(Reminder.due_at, Reminder.id).limit(limit)))
 
     async def due_for_users(
         self, user_ids: Sequence[int], now: datetime, after: tuple[datetime, int] | None = None
     ) -> list[Row]:
         """Unclaimed pending rows due by `now` of these users (only those past `after` in
-        (due_at, id) order if given), so each user gets one bundled message. One seek per
-        user in the covering ix_reminders_pending_user."""
+        (due_at, id) order if given), so each user gets one bundled message."""
         out: list[Row] = []
         for chunk in _chunks(user_ids):
+            # `+ 0` keeps both planners off the user_id indexes: the rest of the due range in
+            # the covering ix_reminders_due is short, while every user has a long history.
             query = _rows_query().where(
-                Reminder.user_id.in_(chunk), _open(), Reminder.due_at <= now
+                self._one_of(Reminder.user_id + 0, chunk), _open(), Reminder.due_at <= now
             )
             if after is not None:
                 query = query.where(_after(after))
-            query = query.order_by(Reminder.user_id, Reminder.due_at)
-            out.extend(_rows(await self.session.execute(query)))
+            out.extend(_rows(await self._read(query)))
         return out
 
     async def recipients(self, user_ids: Sequence[int]) -> dict[int, Recipient]:
         out: dict[int, Recipient] = {}
         u = User
         for chunk in _chunks(user_ids):
-            rows = await self.session.execute(
+            rows = await self._read(
                 select(u.id, u.language, u.timezone, u.window_start, u.window_end,
-                       u.blocked_at, u.consent_at).where(u.id.in_(chunk))
+                       u.blocked_at.is_not(None), u.consent_at.is_not(None))
+                .where(self._one_of(u.id, chunk))
             )
-            for uid, lang, tz, ws, we, blocked_at, consent_at in rows.all():
-                out[uid] = Recipient(uid, lang, tz, ws, we, blocked_at is not None,
-                                     consent_at is not None)
+            for uid, lang, tz, ws, we, blocked, consented in rows.all():
+                out[uid] = Recipient(uid, lang, tz, ws, we, bool(blocked), bool(consented))
         return out
 
     async def claim(self, ids: Sequence[int], token: str, now: datetime) -> list[int]:
@@ -199,13 +222,12 @@ class ReminderRepo:
         INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING (SQLite >= 3.35, PostgreSQL):
         a row another scanner claimed first conflicts on the claim's key and is not
         returned; a row that is no longer pending is not selected."""
-        dialect = self.session.get_bind().dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        insert = postgresql.insert if self.postgres else sqlite.insert
         won: list[int] = []
         for chunk in _chunks(ids):
             rows = select(
                 Reminder.id, literal(token, String()), literal(now, TZDateTime())
-            ).where(Reminder.id.in_(chunk), _pending())
+            ).where(self._one_of(Reminder.id, chunk), _pending())
             result = await self.session.execute(
                 insert(ReminderClaim)
                 .from_select(["reminder_id", "token", "claimed_at"], rows)
@@ -220,7 +242,7 @@ class ReminderRepo:
         for chunk in _chunks(ids):
             result = await self.session.execute(
                 update(Reminder)
-                .where(Reminder.id.in_(chunk), where)
+                .where(self._one_of(Reminder.id, chunk), where)
                 .values(**values)
                 .execution_options(synchronize_session=False)
             )
@@ -232,7 +254,8 @@ class ReminderRepo:
         for chunk in _chunks(ids):
             result = await self.session.execute(
                 delete(ReminderClaim)
-                .where(ReminderClaim.reminder_id.in_(chunk), ReminderClaim.token == token)
+                .where(self._one_of(ReminderClaim.reminder_id, chunk),
+                       ReminderClaim.token == token)
                 .execution_options(synchronize_session=False)
             )
             count += int(result.rowcount)  # type: ignore[attr-defined]

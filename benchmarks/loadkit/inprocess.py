@@ -97,6 +97,8 @@ async def run_null(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     if profile:
         profile.disable()
         print(top_costs(profile, args.updates))
+        if os.environ.get("KILT_PROFILE_OUT"):
+            profile.dump_stats(os.environ["KILT_PROFILE_OUT"])
     opened = await flow.opened("open", Adaptive(people), args.open_updates, args.rate)
     feeder.cancel()
     out["kilt"] = {"closed": phase_stats(flow, "closed", seconds),

@@ -33,11 +33,15 @@ def main() -> None:
     import aiogram.types  # noqa: F401
 
     step("import_aiogram")
+    import bot.app
     import bot.runtime  # noqa: F401  (everything else `python -m bot run` imports)
     from bot.app import build_dispatcher
     from bot.config import Settings
     from bot.i18n import Translator
     from bot.qa.service import build_service
+
+    # The dispatcher's own cached copy where there is one, so the index is built once.
+    build_qa = getattr(bot.app, "default_qa_service", build_service)
     from storage.database import create_engine, create_session_pool, migrate
     from storage.encryption import FieldCipher
 
@@ -45,7 +49,7 @@ def main() -> None:
     url = f"sqlite+aiosqlite:///{sys.argv[1]}/startup.sqlite3"
     asyncio.run(migrate(url))
     step("migrations")
-    build_service()
+    build_qa()
     step("qa_index")
     translator = Translator()
     step("translator")

@@ -90,10 +90,16 @@ def null_session(flow: Flow) -> Any:
         async def make_request(
             self, bot: Bot, method: TelegramMethod[Any], timeout: int | None = None
         ) -> Any:
-            params = _decode(method.model_dump(mode="json", exclude_none=True))
-            result = flow.reply(method.__api_method__, params)
+            # The fields as the HTTP session would send them (defaults resolved, JSON parts).
+            params: dict[str, Any] = {}
+            for key, value in method.model_dump(warnings=False).items():
+                prepared = self.prepare_value(value, bot=bot, files={})
+                if prepared:
+                    params[key] = prepared
+            result = flow.reply(method.__api_method__, _decode(params))
             body = json.dumps({"ok": True, "result": result})
-            return self.check_response(bot=bot, method=method, status_code=200, content=body)
+            return self.check_response(
+                bot=bot, method=method, status_code=200, content=body).result
 
         async def stream_content(
             self, url: str, *args: Any, **kwargs: Any

@@ -43,8 +43,6 @@ def upgrade() -> None:
     op.drop_index('ix_reminders_due', table_name='reminders')
     op.create_index('ix_reminders_due', 'reminders', ['due_at', 'id', 'user_id', 'key_id', 'kind', 'stage', 'status'],
                     unique=False, sqlite_where=PENDING_ONLY, postgresql_where=PENDING_ONLY)
-    op.create_index('ix_reminders_pending_user', 'reminders', ['user_id', 'due_at', 'id', 'key_id', 'kind', 'stage', 'status'],
-                    unique=False, sqlite_where=PENDING_ONLY, postgresql_where=PENDING_ONLY)
     # Plain ALTER TABLE ... DROP COLUMN (SQLite >= 3.35), not a batch copy of the table:
     # a copy would drop the old table and, with foreign keys on, cascade to the claims.
     op.drop_column('reminders', 'claim_token')
@@ -60,7 +58,6 @@ def downgrade() -> None:
         "claimed_at = (SELECT c.claimed_at FROM reminder_claims c WHERE c.reminder_id = reminders.id) "
         "WHERE status = 'pending' AND id IN (SELECT reminder_id FROM reminder_claims)"
     )
-    op.drop_index('ix_reminders_pending_user', table_name='reminders')
     op.drop_index('ix_reminders_due', table_name='reminders')
     op.create_index('ix_reminders_due', 'reminders', ['status', 'due_at'], unique=False)
     op.drop_index(op.f('ix_reminder_claims_claimed_at'), table_name='reminder_claims')
