@@ -1,185 +1,299 @@
-"""Load benchmark: updates/s through the real dispatcher vs a bare aiogram echo bot.
+"""Load benchmark: the real bot under a realistic mix, over real HTTP, against a bare aiogram
+echo bot on the same transport, the same updates and the same concurrency.
 
-Both bots get the same updates through the same in-process Bot API stand-in (no network), so
-the ratio shows what our middlewares, database and handlers cost on top of aiogram itself.
+    python benchmarks/load.py [--users 1000] [--updates 3000] [--concurrency 50]
+                              [--rate 300] [--transport http|null] [--profile]
 
-    python benchmarks/load.py [--updates 3000] [--users 300] [--concurrency 50]
+HTTP (default): `python -m bot run` (a temporary SQLite database and data key) long-polls a
+minimal fake Bot API served by this process (benchmarks/loadkit/transport.py). Set-up goes
+through the bot: most of the 1,000 people send /start and press the consent button (so
+their data is encrypted and written); then each gets 0–3 keys through the repositories.
+The timed mix (benchmarks/loadkit/people.py): questions from the tuning and holdout sets,
+/mykeys /help /reminders /faq, presses of buttons taken from the bot's own replies (menu,
+FAQ, key cards, feedback), /addkey dialogs (most saved, some cancelled) and certificate
+uploads. A reply's latency runs from getUpdates handing the update out to the bot's first
+call for it. Phases: warm-up (not counted), closed loop (N in flight), open loop (fixed
+arrival rate). Then the echo bot (benchmarks/loadkit/echo.py) gets the very same updates.
+`--transport null` runs both dispatchers in this process without HTTP; with `--profile` it
+prints the top costs per update of the closed-loop phase (cProfile).
+
+Both bot processes run with THROTTLE_PER_MINUTE raised: 1,000 simulated people send far
+more often than real ones, and this measures throughput, not the throttle. The last line is
+one JSON object (CONTRACT.md).
 """
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import itertools
+import base64
+import gc
 import json
 import os
-import resource
+import random
+import shutil
+import signal
 import statistics
+import subprocess
 import sys
 import tempfile
 import time
-from datetime import datetime
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-from aiogram import Bot, Dispatcher  # noqa: E402
-from aiogram.client.session.base import BaseSession  # noqa: E402
-from aiogram.methods import GetMe, TelegramMethod  # noqa: E402
-from aiogram.types import Chat, Message, MessageEntity, Update, User  # noqa: E402
+from benchmarks.loadkit.flow import Adaptive, Flow, Pending, Replay  # noqa: E402
+from benchmarks.loadkit.people import People  # noqa: E402
+from benchmarks.loadkit.transport import FakeBotApi  # noqa: E402
 
-BOT_USER = User(id=42, is_bot=True, first_name="Kilt", username="kilt_bench_bot")
-TOKEN = "4242:BENCH-token-for-an-in-process-session"
-
-
-class NullApiSession(BaseSession):
-    """Answers every Bot API call instantly, like a very fast Telegram."""
-
-    def __init__(self) -> None:
-        super().__init__()
-        self.calls = 0
-        self.ids = itertools.count(1)
-
-    async def close(self) -> None:
-        return None
-
-    async def make_request(self, bot: Bot, method: TelegramMethod[Any], timeout: Any = None) -> Any:
-        self.calls += 1
-        if isinstance(method, GetMe):
-            return BOT_USER
-        chat_id = getattr(method, "chat_id", None)
-        if chat_id is not None:
-            return Message(
-                message_id=next(self.ids),
-                date=datetime.now(),
-                chat=Chat(id=int(chat_id), type="private"),
-                from_user=BOT_USER,
-                text=getattr(method, "text", None),
-            )
-        return True
-
-    async def stream_content(self, *args: Any, **kwargs: Any) -> Any:
-        raise NotImplementedError
+TOKEN = "4242:BENCH-token-for-a-fake-bot-api"
+KINDS = ("file", "id_card", "token", "cloud")
+PURPOSES = ("auth", "sign_rsa", "both")
 
 
-def make_updates(n: int, users: int) -> list[Update]:
-    texts = ["/help", "/start", "как продлить эцп", "эцк паролин умытып калдым", "/mykeys"]
-    out = []
-    for i in range(n):
-        uid = 10_000 + i % users
-        text = texts[i % len(texts)]
-        entities = None
-        if text.startswith("/"):
-            entities = [MessageEntity(type="bot_command", offset=0, length=len(text))]
-        lang = "kk" if uid % 2 else "ru"
-        msg = Message(
-            message_id=i + 1,
-            date=datetime.now(),
-            text=text,
-            entities=entities,
-            chat=Chat(id=uid, type="private"),
-            from_user=User(id=uid, is_bot=False, first_name="U", language_code=lang),
-        )
-        out.append(Update(update_id=i + 1, message=msg))
+def certificates() -> list[bytes]:
+    """A few NUC-shaped test certificates (tests/keys/certgen.py), valid for a year."""
+    from tests.keys import certgen
+
+    now = datetime.now(UTC)
+    purposes: tuple[Literal["auth", "sign"], ...] = ("auth", "sign", "auth")
+    return [certgen.der(certgen.make_cert(purpose=purpose, serial=1000 + n,
+                                          not_before=now - timedelta(days=30),
+                                          not_after=now + timedelta(days=335))[0])
+            for n, purpose in enumerate(purposes)]
+
+
+async def add_keys(url: str, data_key: bytes, people: People) -> int:
+    """0–3 keys per consenting person, written as the bot writes them (encrypted, planned)."""
+    from bot.reminders.hooks import on_key_saved
+    from storage.database import create_engine, create_session_pool
+    from storage.dto import KeyDraft
+    from storage.encryption import FieldCipher
+    from storage.repositories import Repos
+
+    engine = create_engine(url)
+    rng, now, added = random.Random(11), datetime.now(UTC), 0
+    async with create_session_pool(engine)() as session:
+        repos = Repos.build(session, FieldCipher(data_key))
+        for p in people.all:
+            user = await repos.users.get_by_tg(p.uid) if p.consented else None
+            if user is None:
+                continue
+            for n in range(rng.choice((0, 1, 1, 2, 2, 3))):
+                draft = KeyDraft(kind=rng.choice(KINDS), purpose=rng.choice(PURPOSES),
+                                 expires_on=date.today() + timedelta(days=rng.randint(20, 700)),
+                                 label=f"Кілт {n + 1}")
+                key = await repos.keys.add(user.id, draft, now)
+                await on_key_saved(repos, user, key, now, added=True)
+                p.keys += 1
+                added += 1
+        await session.commit()
+    await engine.dispose()
+    return added
+
+
+# --- statistics -----------------------------------------------------------------------------
+
+
+def pct(values: list[float], q: float) -> float:
+    if not values:
+        return 0.0
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(len(ordered) * q))]
+
+
+def phase_stats(flow: Flow, phase: str, seconds: float) -> dict[str, float]:
+    done: list[Pending] = [p for p in flow.done if p.phase == phase]
+    reply = [(p.answered - p.handed) * 1000 for p in done]
+    arrival = [(p.answered - p.arrived) * 1000 for p in done]
+    return {"updates": len(done), "seconds": round(seconds, 2),
+            "updates_per_s": round(len(done) / seconds, 1) if seconds else 0.0,
+            "p50_ms": round(statistics.median(reply), 1) if reply else 0.0,
+            "p99_ms": round(pct(reply, 0.99), 1),
+            "arrival_p50_ms": round(statistics.median(arrival), 1) if arrival else 0.0,
+            "arrival_p99_ms": round(pct(arrival, 0.99), 1)}
+
+
+# --- bot processes --------------------------------------------------------------------------
+
+
+def peak_rss_mb(pid: int) -> float:
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return round(int(line.split()[1]) / 1024, 1)
+    return 0.0
+
+
+async def spawn(args: list[str], env: dict[str, str]) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(*args, cwd=ROOT, env=env)
+
+
+async def wait_first_poll(flow: Flow, proc: asyncio.subprocess.Process, started: float
+                          ) -> float:
+    while flow.first_poll is None:
+        if proc.returncode is not None:
+            raise SystemExit(f"the bot process exited with code {proc.returncode}")
+        if time.monotonic() - started > 300:
+            raise SystemExit("the bot did not poll within 300 s")
+        await asyncio.sleep(0.01)
+    return flow.first_poll - started
+
+
+async def stop(proc: asyncio.subprocess.Process) -> None:
+    """SIGTERM (a graceful stop), SIGKILL after 20 s."""
+    if proc.returncode is None:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.wait_for(proc.wait(), 20)
+        except TimeoutError:
+            proc.kill()
+            await proc.wait()
+
+
+async def drive(flow: Flow, source_of: Any, args: argparse.Namespace) -> dict[str, Any]:
+    """Warm-up, closed loop and open loop of one bot; `source_of(phase)` makes the source."""
+    await flow.closed("warmup", source_of("warmup"), args.warmup, args.concurrency)
+    closed = await flow.closed("closed", source_of("closed"), args.updates, args.concurrency)
+    opened = await flow.opened("open", source_of("open"), args.open_updates, args.rate)
+    return {"closed": phase_stats(flow, "closed", closed),
+            "open": phase_stats(flow, "open", opened)}
+
+
+async def run_http(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
+    data_key = os.urandom(32)
+    url = f"sqlite+aiosqlite:///{tmp}/bot.sqlite3"
+    people = People(args.users, args.consent, certificates())
+    flow = Flow(people)
+    api = FakeBotApi(flow)
+    env = {**os.environ, "BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": await api.start(),
+           "DATABASE_URL": url, "DATA_KEY": base64.b64encode(data_key).decode(),
+           "DATA_DIR": str(tmp), "LOG_LEVEL": "WARNING", "THROTTLE_PER_MINUTE": "1000000",
+           "ADMIN_IDS": ""}
+    out: dict[str, Any] = {}
+    try:
+        started = time.monotonic()
+        kilt = await spawn([sys.executable, "-m", "bot", "run"], env)
+        try:
+            out["startup_s"] = await wait_first_poll(flow, kilt, started)
+            consenting = sum(p.will_consent for p in people.all)
+            await flow.closed("setup", Adaptive(people, setup=True), 2 * consenting,
+                              args.concurrency)
+            out["keys"] = await add_keys(url, data_key, people)
+            out["kilt"] = await drive(flow, lambda phase: Adaptive(people), args)
+            out["peak_rss_mb"] = peak_rss_mb(kilt.pid)
+        finally:
+            await stop(kilt)
+        out["lost"], out["mix"], out["methods"] = flow.lost, people.counts, dict(flow.methods)
+        echo_flow = Flow(people)
+        api.flow = echo_flow
+        started = time.monotonic()
+        echo = await spawn([sys.executable, str(ROOT / "benchmarks/loadkit/echo.py")], env)
+        try:
+            out["baseline_startup_s"] = await wait_first_poll(echo_flow, echo, started)
+            ids = iter(range(10_000_000, 20_000_000, 1_000_000))
+            out["echo"] = await drive(
+                echo_flow, lambda phase: Replay(flow.sent[phase], next(ids)), args)
+            out["baseline_peak_rss_mb"] = peak_rss_mb(echo.pid)
+        finally:
+            await stop(echo)
+        out["baseline_lost"] = echo_flow.lost
+    finally:
+        await api.stop()
     return out
 
 
-async def drive(dp: Dispatcher, bot: Bot, updates: list[Update], concurrency: int) -> list[float]:
-    latencies: list[float] = []
-    queue: asyncio.Queue[Update] = asyncio.Queue()
-    for u in updates:
-        queue.put_nowait(u)
-
-    async def worker() -> None:
-        while not queue.empty():
-            update = queue.get_nowait()
-            start = time.perf_counter()
-            await dp.feed_update(bot, update)
-            latencies.append((time.perf_counter() - start) * 1000)
-
-    await asyncio.gather(*(worker() for _ in range(concurrency)))
-    return latencies
-
-
-def echo_dispatcher() -> Dispatcher:
-    dp = Dispatcher()
-
-    @dp.message()
-    async def echo(message: Message) -> None:
-        await message.answer(message.text or "")
-
-    return dp
+def startup_breakdown(tmp: Path) -> dict[str, Any]:
+    """Our start-up apart from importing aiogram: a fresh `-X importtime` child process."""
+    done = subprocess.run(
+        [sys.executable, "-X", "importtime", str(ROOT / "benchmarks/loadkit/startup.py"),
+         str(tmp)], cwd=ROOT, capture_output=True, text=True, check=True)
+    steps: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    by_package: dict[str, float] = {}
+    for line in done.stderr.splitlines():  # "import time: self | cumulative | name"
+        if not line.startswith("import time:") or "|" not in line or "self [us]" in line:
+            continue
+        own, _, name = line[len("import time:"):].split("|")
+        top = name.strip().split(".")[0]
+        group = "ours" if top in ("bot", "handlers", "storage") else top
+        by_package[group] = by_package.get(group, 0.0) + int(own) / 1e6
+    heaviest = sorted(by_package.items(), key=lambda kv: -kv[1])[:6]
+    steps["import_self_s"] = {k: round(v, 3) for k, v in heaviest}
+    steps["ours_s"] = round(by_package.get("ours", 0.0) + steps["migrations"]
+                            + steps["qa_index"] + steps["translator"] + steps["dispatcher"], 3)
+    return steps
 
 
-async def kilt_dispatcher(tmp: Path) -> tuple[Dispatcher, float]:
-    start = time.perf_counter()
-    from bot.app import build_dispatcher
-    from bot.config import Settings
-    from bot.i18n import Translator
-    from storage.database import create_engine, create_session_pool, migrate
-    from storage.encryption import FieldCipher
-
-    url = f"sqlite+aiosqlite:///{tmp / 'load.sqlite3'}"
-    await migrate(url)
-    settings = Settings(  # type: ignore[call-arg]
-        _env_file=None,
-        bot_token=TOKEN,
-        database_url=url,
-        data_dir=tmp,
-        throttle_per_minute=100_000,
-    )
-    pool = create_session_pool(create_engine(url))
-    dp = build_dispatcher(settings, pool, FieldCipher(os.urandom(32)), Translator())
-    return dp, time.perf_counter() - start
-
-
-async def main() -> None:
+def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--updates", type=int, default=3000)
-    parser.add_argument("--users", type=int, default=300)
-    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--users", type=int, default=1000)
+    parser.add_argument("--consent", type=float, default=0.9, help="share who consent")
+    parser.add_argument("--warmup", type=int, default=300)
+    parser.add_argument("--updates", type=int, default=3000, help="closed-loop updates")
+    parser.add_argument("--concurrency", type=int, default=50, help="closed-loop in flight")
+    parser.add_argument("--rate", type=float, default=300.0, help="open-loop updates/s")
+    parser.add_argument("--open-updates", type=int, default=3000)
+    parser.add_argument("--transport", choices=("http", "null"), default="http")
+    parser.add_argument("--profile", action="store_true", help="null transport: cProfile")
     args = parser.parse_args()
-    updates = make_updates(args.updates, args.users)
+    import bot.reminders.hooks  # noqa: F401  (what add_keys and certificates need, loaded
+    import storage.repositories  # noqa: F401   before the collector freezes them with the
+    import tests.keys.certgen  # noqa: F401     rest of this process's imports)
 
-    base_bot = Bot(TOKEN, session=NullApiSession())
-    t0 = time.perf_counter()
-    await drive(echo_dispatcher(), base_bot, updates, args.concurrency)
-    baseline = len(updates) / (time.perf_counter() - t0)
-    print(f"baseline echo bot: {baseline:,.0f} updates/s")
+    gc.freeze()
+    tmp = Path(tempfile.mkdtemp(prefix="kilt-load-"))
+    try:
+        if args.transport == "null":
+            from benchmarks.loadkit.inprocess import run_null
 
-    with tempfile.TemporaryDirectory() as tmp:
-        dp, startup = await kilt_dispatcher(Path(tmp))
-        bot = Bot(TOKEN, session=NullApiSession())
-        t0 = time.perf_counter()
-        lat = await drive(dp, bot, updates, args.concurrency)
-        rate = len(updates) / (time.perf_counter() - t0)
-    lat.sort()
-    p50 = statistics.median(lat)
-    p99 = lat[min(len(lat) - 1, int(len(lat) * 0.99))]
-    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
-    print(f"kilt bot: {rate:,.0f} updates/s ({rate / baseline:.2f} of the echo bot)")
-    print(
-        f"latency p50 {p50:.2f} ms, p99 {p99:.2f} ms; start-up {startup:.2f} s; "
-        f"peak RSS {rss:.0f} MB"
-    )
-    print(
-        json.dumps(
-            {
-                "updates_per_s": round(rate, 1),
-                "baseline_updates_per_s": round(baseline, 1),
-                "ratio": round(rate / baseline, 3),
-                "p50_ms": round(p50, 3),
-                "p99_ms": round(p99, 3),
-                "peak_rss_mb": round(rss, 1),
-                "startup_s": round(startup, 3),
-                "updates": len(updates),
-                "users": args.users,
-                "concurrency": args.concurrency,
-            }
-        )
-    )
+            result = asyncio.run(run_null(args, tmp))
+        else:
+            result = asyncio.run(run_http(args, tmp))
+            result["startup_breakdown"] = startup_breakdown(tmp)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    report(args, result)
+
+
+def report(args: argparse.Namespace, r: dict[str, Any]) -> None:
+    kilt, echo = r["kilt"], r["echo"]
+    kc, ec, ko, eo = kilt["closed"], echo["closed"], kilt["open"], echo["open"]
+    ratio = kc["updates_per_s"] / ec["updates_per_s"] if ec["updates_per_s"] else 0.0
+    print(f"mix: {r['mix']}; keys added {r['keys']}; lost {r['lost']} (echo {r['baseline_lost']})")
+    for name, k, e in (("closed loop", kc, ec), ("open loop", ko, eo)):
+        print(f"{name}: kilt {k['updates_per_s']:,.0f} updates/s, reply p50 {k['p50_ms']} ms "
+              f"p99 {k['p99_ms']} ms (arrival→reply p99 {k['arrival_p99_ms']} ms); echo "
+              f"{e['updates_per_s']:,.0f}/s, p50 {e['p50_ms']} ms p99 {e['p99_ms']} ms")
+    print(f"ratio kilt/echo (closed loop, {args.concurrency} in flight): {ratio:.3f}")
+    print(f"peak RSS: kilt {r['peak_rss_mb']} MB, echo {r['baseline_peak_rss_mb']} MB")
+    line = f"start-up to first getUpdates: kilt {r['startup_s']:.2f} s, echo " \
+           f"{r['baseline_startup_s']:.2f} s"
+    if "startup_breakdown" in r:
+        b = r["startup_breakdown"]
+        line += (f"; fresh process: aiogram import {b['import_aiogram']} s, other imports "
+                 f"{b['import_rest']} s (self time by package {b['import_self_s']}), "
+                 f"migrations {b['migrations']} s, Q&A index {b['qa_index']} s, "
+                 f"texts {b['translator']} s, dispatcher {b['dispatcher']} s; ours "
+                 f"{b['ours_s']} s")
+    print(line)
+    print(json.dumps({
+        "updates_per_s": kc["updates_per_s"], "baseline_updates_per_s": ec["updates_per_s"],
+        "ratio": round(ratio, 3), "p50_ms": kc["p50_ms"], "p99_ms": kc["p99_ms"],
+        "peak_rss_mb": r["peak_rss_mb"], "startup_s": round(r["startup_s"], 2),
+        "shape": "mixed", "baseline_p50_ms": ec["p50_ms"], "baseline_p99_ms": ec["p99_ms"],
+        "baseline_peak_rss_mb": r["baseline_peak_rss_mb"],
+        "baseline_startup_s": round(r["baseline_startup_s"], 2),
+        "open_loop": {"rate": args.rate, **ko,
+                      "baseline": {k: eo[k] for k in ("updates_per_s", "p50_ms", "p99_ms",
+                                                      "arrival_p50_ms", "arrival_p99_ms")}},
+        "startup_breakdown": r.get("startup_breakdown"), "transport": args.transport,
+        "users": args.users, "concurrency": args.concurrency, "updates": args.updates,
+        "lost": r["lost"], "mix": r["mix"],
+    }, ensure_ascii=False))
 
 
 if __name__ == "__main__":
-    asyncio.run(main())
+    main()

@@ -1,0 +1,1 @@
+"""Pieces of benchmarks/load.py: simulated people, the fake Bot API, the echo baseline."""
