@@ -23,7 +23,9 @@ TOPICS = frozenset(
     {"what-is-eds", "get-eds", "validity", "renew", "expired", "forgot-password",
      "change-password", "safe-storage", "lost-or-stolen", "revoke", "keys-in-my-name",
      "sms-notifications", "never-share", "fraud", "id-card", "ncalayer", "auth-vs-sign",
-     "legal-entity", "cloud-eds", "bot-privacy"}
+     "legal-entity", "cloud-eds", "bot-privacy", "ncalayer-problems", "sign-on-phone",
+     "biometrics-failed", "sole-proprietor", "cost", "phone-number", "id-document-changed",
+     "pin-blocked", "minors", "power-of-attorney", "loan-ban"}
 )  # fmt: skip
 _ID = re.compile(r"^[a-z0-9]+(?:-[a-z0-9]+)*$")
 

@@ -14,7 +14,9 @@ TOPIC_IDS: tuple[str, ...] = (
     "what-is-eds", "get-eds", "validity", "renew", "expired", "forgot-password",
     "change-password", "safe-storage", "lost-or-stolen", "revoke", "keys-in-my-name",
     "sms-notifications", "never-share", "fraud", "id-card", "ncalayer", "auth-vs-sign",
-    "legal-entity", "cloud-eds", "bot-privacy",
+    "legal-entity", "cloud-eds", "bot-privacy", "ncalayer-problems", "sign-on-phone",
+    "biometrics-failed", "sole-proprietor", "cost", "phone-number", "id-document-changed",
+    "pin-blocked", "minors", "power-of-attorney", "loan-ban",
 )
 # Repository root: knowledge/ and locales/ live there.
 DEFAULT_ROOT = Path(__file__).resolve().parents[2]

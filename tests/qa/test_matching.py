@@ -140,8 +140,8 @@ CASES: dict[str, dict[str, str]] = {
         "kk": "NCALayer қалай орнатамын",
         "kk-nodiac": "ncalayer орнатылмаиды",
         "kk-lat": "ncalayer ornatu",
-        "ru-lat": "ncalayer oshibka",
-        "mix": "NCALayer не работает не істеймін",
+        "ru-lat": "ncalayer skachat gde",
+        "mix": "NCALayer что это, қалай орнатамын",
     },
     "auth-vs-sign": {
         "ru": "auth или gost какой ключ для подписи",
