@@ -29,6 +29,10 @@ class TopicCallback(CallbackData, prefix="topic"):
     id: str
 
 
+class FaqSectionCallback(CallbackData, prefix="faqs"):
+    id: str
+
+
 class FeedbackCallback(CallbackData, prefix="fb"):
     topic: str
     up: bool
@@ -121,21 +125,43 @@ async def on_question(
     await reply_with_answer(message, text, qa, repos, lang, translator, now)
 
 
-def faq_keyboard(qa: QAService, lang: str) -> InlineKeyboardMarkup:
+def faq_keyboard(qa: QAService, t: TextFn) -> InlineKeyboardMarkup:
+    """/faq first shows sections: 31 topics in one list are too many to browse."""
     kb = InlineKeyboardBuilder()
-    for topic_id in qa.kb.topics:
-        kb.button(text=qa.kb.text(topic_id, lang).title, callback_data=TopicCallback(id=topic_id))
-    kb.adjust(2)
+    for section in qa.kb.sections:
+        label = t(f"btn-faq-section-{section}")
+        kb.button(text=label, callback_data=FaqSectionCallback(id=section))
+    kb.adjust(1)
     return kb.as_markup()
 
 
-async def cmd_faq(message: Message, qa: QAService, lang: str, t: TextFn) -> None:
-    await message.answer(t("questions-faq-title"), reply_markup=faq_keyboard(qa, lang))
+def section_keyboard(qa: QAService, section: str, lang: str, t: TextFn) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    for topic_id in qa.kb.sections[section]:
+        kb.button(text=qa.kb.text(topic_id, lang).title, callback_data=TopicCallback(id=topic_id))
+    kb.button(text=t("btn-faq-sections"), callback_data=MenuCallback(action="faq"))
+    kb.adjust(1)
+    return kb.as_markup()
 
 
-async def on_menu_faq(query: CallbackQuery, qa: QAService, lang: str, t: TextFn) -> None:
+async def cmd_faq(message: Message, qa: QAService, t: TextFn) -> None:
+    await message.answer(t("questions-faq-title"), reply_markup=faq_keyboard(qa, t))
+
+
+async def on_menu_faq(query: CallbackQuery, qa: QAService, t: TextFn) -> None:
     await query.answer()
-    await reply_to(query, t("questions-faq-title"), reply_markup=faq_keyboard(qa, lang))
+    await reply_to(query, t("questions-faq-title"), reply_markup=faq_keyboard(qa, t))
+
+
+async def on_faq_section(
+    query: CallbackQuery, callback_data: FaqSectionCallback, qa: QAService, lang: str, t: TextFn
+) -> None:
+    await query.answer()
+    if callback_data.id not in qa.kb.sections:
+        await reply_to(query, t("stale-button"))
+        return
+    title = t("questions-faq-section", section=t(f"btn-faq-section-{callback_data.id}"))
+    await reply_to(query, title, reply_markup=section_keyboard(qa, callback_data.id, lang, t))
 
 
 async def on_topic(
@@ -211,6 +237,7 @@ def build_router(settings: Settings) -> Router:
         cmd_stats, Command("stats"), private, F.from_user.id.in_(settings.admin_ids)
     )
     router.callback_query.register(on_menu_faq, MenuCallback.filter(F.action == "faq"))
+    router.callback_query.register(on_faq_section, FaqSectionCallback.filter())
     router.callback_query.register(on_topic, TopicCallback.filter())
     router.callback_query.register(on_feedback, FeedbackCallback.filter())
     question = F.text & ~F.text.startswith("/")

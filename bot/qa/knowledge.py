@@ -27,6 +27,7 @@ MAX_TITLE_CHARS = 40
 MIN_EXAMPLES = 8
 _TAG_RE = re.compile(r"</?([a-zA-Z]+)[^>]*>")
 _ALLOWED_TAGS = frozenset({"b", "i", "a"})
+_ID_RE = re.compile(r"^[a-z]+(?:-[a-z]+)*$")
 
 
 class KnowledgeError(ValueError):
@@ -55,9 +56,10 @@ class Topic:
 
 @dataclass(frozen=True, slots=True)
 class KnowledgeBase:
-    """All topics, in TOPIC_IDS order."""
+    """All topics, in TOPIC_IDS order, and the /faq sections that group them."""
 
     topics: dict[str, Topic]
+    sections: dict[str, tuple[str, ...]]
 
     def text(self, topic_id: str, lang: str) -> TopicText:
         """Text of a topic in a language."""
@@ -116,6 +118,22 @@ def _topic_text(raw: Any, where: str, links: tuple[str, ...]) -> TopicText:
     return TopicText(title.strip(), answer, examples, keywords)
 
 
+def _sections(raw: Any) -> dict[str, tuple[str, ...]]:
+    """/faq groups: every topic in exactly one section, in the order written."""
+    where = "knowledge/topics.yaml sections"
+    if not isinstance(raw, list) or not all(isinstance(e, dict) for e in raw):
+        raise KnowledgeError(f"{where}: expected a list of mappings")
+    sections = {str(e.get("id")): _str_list(e.get("topics"), f"{where}.{e.get('id')}") for e in raw}
+    if len(sections) != len(raw) or not all(_ID_RE.match(s) for s in sections):
+        raise KnowledgeError(f"{where}: ids must be unique kebab-case words")
+    placed = [t for topics in sections.values() for t in topics]
+    if sorted(placed) != sorted(TOPIC_IDS):
+        extra = sorted({t for t in placed if placed.count(t) > 1} | set(placed) - set(TOPIC_IDS))
+        raise KnowledgeError(f"{where}: each topic must be in exactly one section: "
+                             f"missing={sorted(set(TOPIC_IDS) - set(placed))} extra={extra}")
+    return sections
+
+
 def load_knowledge(root: Path) -> KnowledgeBase:
     """Read knowledge/topics.yaml and locales/{kk,ru}/knowledge.yaml under root and validate."""
     meta = _read_yaml(root / "knowledge" / "topics.yaml")
@@ -125,6 +143,7 @@ def load_knowledge(root: Path) -> KnowledgeBase:
     if len(entries) != len(meta["topics"]):
         raise KnowledgeError("knowledge/topics.yaml: every topic must be a mapping")
     _check_ids([str(e.get("id")) for e in entries], "knowledge/topics.yaml")
+    sections = _sections(meta.get("sections"))
     texts_by_lang: dict[str, dict[str, Any]] = {}
     for lang in LANGS:
         where = f"locales/{lang}/knowledge.yaml"
@@ -146,4 +165,4 @@ def load_knowledge(root: Path) -> KnowledgeBase:
             for lang in LANGS
         }
         topics[topic_id] = Topic(topic_id, links, related, texts)
-    return KnowledgeBase(topics)
+    return KnowledgeBase(topics, sections)

@@ -139,3 +139,31 @@ def test_missing_file(broken_root: Path) -> None:
     (broken_root / "locales/kk/knowledge.yaml").unlink()
     with pytest.raises(KnowledgeError, match="missing"):
         load_knowledge(broken_root)
+
+
+def test_sections_cover_every_topic_once() -> None:
+    kb = load_knowledge(DEFAULT_ROOT)
+    placed = [t for topics in kb.sections.values() for t in topics]
+    assert sorted(placed) == sorted(TOPIC_IDS)
+
+
+def test_topic_missing_from_sections(broken_root: Path) -> None:
+    _edit(broken_root / "knowledge/topics.yaml", lambda d: d["sections"][0]["topics"].pop())
+    with pytest.raises(KnowledgeError, match="exactly one section"):
+        load_knowledge(broken_root)
+
+
+def test_topic_in_two_sections(broken_root: Path) -> None:
+    _edit(broken_root / "knowledge/topics.yaml",
+          lambda d: d["sections"][1]["topics"].append(d["sections"][0]["topics"][0]))
+    with pytest.raises(KnowledgeError, match="exactly one section"):
+        load_knowledge(broken_root)
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_every_section_has_a_button_label(lang: str) -> None:
+    from bot.i18n import Translator
+
+    translator = Translator()
+    for section in load_knowledge(DEFAULT_ROOT).sections:
+        assert translator.has(lang, f"btn-faq-section-{section}"), section

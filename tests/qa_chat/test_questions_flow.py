@@ -99,12 +99,39 @@ async def test_faq_menu_and_topic_button(
 ) -> None:
     await dp.feed_update(bot, kk_user.message("/faq"))
     assert session.last_text() == translator.get("kk", "questions-faq-title")
+    sections = keyboard(session)
+    assert [data for _, data in sections] == [f"faqs:{s}" for s in QA.kb.sections]
+    label, data = next(b for b in sections if b[1] == "faqs:loss-fraud")
+    assert label == translator.get("kk", "btn-faq-section-loss-fraud")
+    await dp.feed_update(bot, kk_user.callback(data))
+    assert session.last_text() == translator.get("kk", "questions-faq-section", section=label)
     buttons = keyboard(session)
-    assert len(buttons) == len(QA.kb.topics)
+    assert buttons[-1] == (translator.get("kk", "btn-faq-sections"), "menu:faq")
     title, data = next(b for b in buttons if b[1] == "topic:revoke")
     assert title == QA.kb.text("revoke", "kk").title
     await dp.feed_update(bot, kk_user.callback(data))
     assert session.last_text() == answer_of("revoke", "kk")
+
+
+async def test_faq_sections_reach_every_topic_once(
+    dp: Dispatcher,
+    bot: Bot,
+    session: RecordingSession,
+    translator: Translator,
+    ru_user: UpdateFactory,
+) -> None:
+    await dp.feed_update(bot, ru_user.message("/faq"))
+    reached: list[str] = []
+    for _, section in keyboard(session):
+        await dp.feed_update(bot, ru_user.callback(section))
+        topics = keyboard(session)[:-1]
+        assert len(topics) <= 8, "a section should stay short enough to scan"
+        reached += [data.removeprefix("topic:") for _, data in topics]
+    assert sorted(reached) == sorted(QA.kb.topics)
+    await dp.feed_update(bot, ru_user.callback("menu:faq"))
+    assert session.last_text() == translator.get("ru", "questions-faq-title")
+    await dp.feed_update(bot, ru_user.callback("faqs:no-such-section"))
+    assert session.last_text() == translator.get("ru", "stale-button")
 
 
 async def test_forged_topic_is_stale(
