@@ -1,20 +1,29 @@
-"""Writer-held-out cross-validation of the matcher on the training phrasings (for tuning).
+"""Cross-validation of the matcher on the training phrasings: where its settings are chosen.
 
-Each fold trains on the knowledge base plus the phrasings of all writers but one and asks the
-held-out writer's questions (out-of-scope phrasings are split into folds round-robin). This is
-where the matcher's weights and thresholds are chosen; benchmarks/qa_accuracy.py then measures
-the result on sets that were never used for tuning. The older benchmarks/data/qa_tuning.tsv and
-qa_holdout.tsv are reported too, with the matcher trained on all phrasings.
+Each writer wrote whole topics, so holding out a writer would hold out topics. Instead every
+topic's phrasings of each form are cut into --folds contiguous blocks (a writer repeats an idea
+across forms at about the same position, so an idea's variants mostly stay on one side), and
+each fold trains on the knowledge base plus the other blocks and asks the held-out block.
+The older benchmarks/data/qa_tuning.tsv and qa_holdout.tsv (and --dev) are asked too, with the
+matcher trained on all phrasings. benchmarks/qa_accuracy.py then measures the result on sets
+that were never used for choosing anything.
 
-Last line: one JSON object with "matcher" and "baseline" figures per fold and overall.
+With --fit-gate it also fits the weights of the matcher's answer-or-fall-back gate (logistic
+regression on the gate's signals of the held-out questions, out-of-scope ones weighted up) and
+prints them as a Gate(...) to paste into bot/qa/matcher.py.
+
+Last line: one JSON object with the matcher's and the baseline's figures.
 """
 
 from __future__ import annotations
 
 import argparse
+import csv
 import json
+import math
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -22,22 +31,26 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "benchmarks"))
 
-from qa_baseline import TfidfKnn, training_examples  # noqa: E402
+from qa_baseline import TfidfKnn  # noqa: E402
 
-from bot.qa.knowledge import KnowledgeBase, load_knowledge  # noqa: E402
-from bot.qa.matcher import DEFAULT_PARAMS, Matcher, Params  # noqa: E402
-from bot.qa.training import Phrasing, load_phrasings, read_phrasings  # noqa: E402
+from bot.qa.knowledge import load_knowledge  # noqa: E402
+from bot.qa.matcher import (  # noqa: E402
+    DEFAULT_GATE,
+    Gate,
+    Matcher,
+    train_model,
+    training_examples,
+)
+from bot.qa.training import NONE_LABEL, Phrasing, load_phrasings  # noqa: E402
 
 Row = tuple[str, str, set[str]]  # form, question, accepted labels ("none" = fall back)
 
 
 def rows_of(phrasings: Sequence[Phrasing]) -> list[Row]:
-    return [(p.form, p.text, {p.topic or "none"}) for p in phrasings]
+    return [(p.form, p.text, {p.topic or NONE_LABEL}) for p in phrasings]
 
 
 def tsv_rows(path: Path) -> list[Row]:
-    import csv
-
     with path.open(encoding="utf-8", newline="") as fh:
         rows = [r for r in csv.DictReader(fh, delimiter="\t") if r.get("question", "").strip()]
     return [
@@ -52,9 +65,9 @@ def score(predict: Callable[[str], str | None], rows: Sequence[Row],
     hits = {True: [0, 0], False: [0, 0]}
     forms: dict[str, list[int]] = {}
     for form, question, ok in rows:
-        got = predict(question) or "none"
+        got = predict(question) or NONE_LABEL
         good = got in ok
-        bucket = hits["none" in ok]
+        bucket = hits[NONE_LABEL in ok]
         bucket[0] += good
         bucket[1] += 1
         forms.setdefault(form, [0, 0])
@@ -74,12 +87,7 @@ def score(predict: Callable[[str], str | None], rows: Sequence[Row],
 def folds(
     phrasings: Sequence[Phrasing], k: int = 3
 ) -> list[tuple[list[Phrasing], list[Phrasing]]]:
-    """k train/test splits of the phrasings, each topic's phrasings cut into k blocks per form.
-
-    Writers wrote one topic each and repeat an idea across forms at roughly the same position
-    (a Russian question, then its Latin and typo variants, then the Kazakh ones), so contiguous
-    blocks keep most of an idea's variants on one side of the split.
-    """
+    """k train/test splits: each (topic, form, writer) list cut into k contiguous blocks."""
     lists: dict[tuple[str | None, str, str], list[Phrasing]] = {}
     for p in phrasings:
         lists.setdefault((p.topic, p.form, p.source), []).append(p)
@@ -96,17 +104,6 @@ def folds(
     ]
 
 
-def with_topics(kb: KnowledgeBase, phrasings: Sequence[Phrasing]) -> KnowledgeBase:
-    """kb plus empty topics for phrasings' topics it does not know yet (trained on phrasings)."""
-    from bot.qa.knowledge import Topic
-
-    topics = dict(kb.topics)
-    for p in phrasings:
-        if p.topic is not None and p.topic not in topics:
-            topics[p.topic] = Topic(p.topic, (), (), {})
-    return KnowledgeBase(topics)
-
-
 def pooled(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
     n = [sum(r["n"][i] for r in results) for i in (0, 1)]
     h = [sum(r["hits"][i] for r in results) for i in (0, 1)]
@@ -114,47 +111,104 @@ def pooled(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
             "n": n, "hits": h}
 
 
-def run(params: Params = DEFAULT_PARAMS, baseline: bool = True, show_misses: bool = False,
-        extra: Sequence[Path] = ()) -> dict[str, Any]:
-    kb0 = load_knowledge(REPO)
-    phrasings = [p for path in sorted((REPO / "knowledge" / "phrasings").glob("*.tsv"))
-                 for p in read_phrasings(path)]
-    kb = with_topics(kb0, phrasings)
+def gate_signals(matcher: Matcher, text: str) -> tuple[int, list[float]] | None:
+    """Best topic index and the gate's signals (in Gate field order after bias), or None."""
+    from bot.qa.matcher import ANCHORS, DOMAIN_WORDS, features, is_strong, out_of_scope
+
+    tokens, feats = features(text)
+    if not tokens:
+        return None
+    scores = matcher.model.scores(matcher.model.vector(feats))
+    n = len(matcher.topic_ids)
+    best = max(range(n), key=scores.__getitem__)
+    return best, [
+        scores[best] - scores[n],
+        max(-10.0, min(10.0, matcher._bayes(feats))) / 5.0,
+        float(any(is_strong(t) for t in tokens)),
+        float(any(t.startswith(ANCHORS) for t in tokens)),
+        float(any(t.startswith(DOMAIN_WORDS) for t in tokens)),
+        float(out_of_scope(tokens)),
+    ]
+
+
+def fit_gate(samples: Sequence[tuple[list[float], bool]], none_weight: float,
+             l2: float = 1.0, steps: int = 3000) -> Gate:
+    """Logistic regression answer-vs-fall-back by gradient descent (samples: signals, answer)."""
+    dim = len(samples[0][0])
+    w = [0.0] * (dim + 1)
+    total = sum(none_weight if not y else 1.0 for _, y in samples)
+    rate = 0.5
+    for _ in range(steps):
+        grad = [0.0] * (dim + 1)
+        for x, y in samples:
+            z = w[0] + sum(wi * xi for wi, xi in zip(w[1:], x, strict=True))
+            p = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, z))))
+            weight = 1.0 if y else none_weight
+            err = (p - (1.0 if y else 0.0)) * weight
+            grad[0] += err
+            for i, xi in enumerate(x):
+                grad[i + 1] += err * xi
+        for i in range(dim + 1):
+            reg = l2 * w[i] if i else 0.0
+            w[i] -= rate * (grad[i] / total + reg / total)
+    names = [f.name for f in fields(Gate) if f.name not in ("nb_alpha",)]
+    return replace(DEFAULT_GATE, **{n: round(v, 2) for n, v in zip(names, w, strict=True)})
+
+
+def run(gate: Gate = DEFAULT_GATE, k: int = 3, baseline: bool = True, show_misses: bool = False,
+        extra: Sequence[Path] = (), fit: float | None = None) -> dict[str, Any]:
+    kb = load_knowledge(REPO)
+    phrasings = load_phrasings(REPO, tuple(kb.topics))
+    labels = (*kb.topics, NONE_LABEL)
     out: dict[str, Any] = {"matcher": {}, "baseline": {}}
     tuning = tsv_rows(REPO / "benchmarks" / "data" / "qa_tuning.tsv")
-    for k, (train, test) in enumerate(folds(phrasings)):
+    samples: list[tuple[list[float], bool]] = []
+    for f, (train, test) in enumerate(folds(phrasings, k)):
+        examples = training_examples(kb, train)
+        m = Matcher(kb, model=train_model(examples, labels), gate=gate)
         misses: list[str] | None = [] if show_misses else None
-        m = Matcher(kb, train, params)
-        out["matcher"][f"fold{k + 1}"] = score(lambda q: m.match(q).topic, rows_of(test), misses)
+        out["matcher"][f"fold{f + 1}"] = score(lambda q: m.match(q).topic, rows_of(test), misses)
         for line in misses or []:
-            print("  miss", line)
+            print(f"  miss fold{f + 1} {line}")
+        if fit is not None:
+            for _, q, ok in rows_of(test):
+                sig = gate_signals(m, q)
+                if sig is not None and (NONE_LABEL in ok or m.topic_ids[sig[0]] in ok):
+                    samples.append((sig[1], NONE_LABEL not in ok))
         if baseline:
-            b = TfidfKnn(training_examples(kb, train))
+            b = TfidfKnn([(t, None if lb == NONE_LABEL else lb) for t, lb in examples])
             b.calibrate([(q, ok) for _, q, ok in tuning])
-            out["baseline"][f"fold{k + 1}"] = score(lambda q: b.predict(q).topic, rows_of(test))
+            out["baseline"][f"fold{f + 1}"] = score(lambda q: b.predict(q).topic, rows_of(test))
     for name in ("matcher", "baseline"):
         if out[name]:
             out[name]["cv"] = pooled([v for key, v in out[name].items() if key.startswith("fold")])
-    m = Matcher(kb, phrasings, params)
+    if fit is not None:
+        gate = fit_gate(samples, fit)
+        print(f"fitted (out-of-scope weight {fit}): {gate}")
+        out["gate"] = str(gate)
+    m = Matcher(kb, model=train_model(training_examples(kb, phrasings), labels), gate=gate)
     for path in (REPO / "benchmarks" / "data" / "qa_tuning.tsv",
                  REPO / "benchmarks" / "data" / "qa_holdout.tsv", *extra):
         misses = [] if show_misses else None
         out["matcher"][path.stem] = score(lambda q: m.match(q).topic, tsv_rows(path), misses)
         for line in misses or []:
-            print("  miss", path.stem, line)
+            print(f"  miss {path.stem} {line}")
     return out
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--folds", type=int, default=3)
     parser.add_argument("--misses", action="store_true", help="print every miss")
     parser.add_argument("--no-baseline", action="store_true")
     parser.add_argument("--dev", type=Path, default=None, help="also report this labelled TSV")
+    parser.add_argument("--fit-gate", type=float, default=None, metavar="NONE_WEIGHT",
+                        help="fit the gate, out-of-scope questions weighted NONE_WEIGHT")
     args = parser.parse_args(argv)
-    out = run(baseline=not args.no_baseline, show_misses=args.misses,
-              extra=[args.dev] if args.dev else [])
-    for name, figures in out.items():
-        for key, fig in figures.items():
+    out = run(k=args.folds, baseline=not args.no_baseline, show_misses=args.misses,
+              extra=[args.dev] if args.dev else [], fit=args.fit_gate)
+    for name in ("matcher", "baseline"):
+        for key, fig in out[name].items():
             print(f"{name:8} {key:11} in-scope {fig['in_scope_top1']}  none {fig['none_correct']}"
                   f"  n={fig['n']}")
     print(json.dumps(out, ensure_ascii=False))

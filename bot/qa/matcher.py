@@ -1,25 +1,32 @@
-"""Lexical matcher: nearest training phrasing plus the topic's pooled vocabulary.
+"""Which knowledge-base topic a free-text question is about, or none of them.
 
-Every example (the knowledge base's own, the training phrasings, out-of-scope questions and
-phrasings learned at run time) is a TF-IDF vector over stemmed words, kk/ru concepts and
-character n-grams of the folded text. A question's topic score mixes its similarity to the
-nearest example of the topic with its similarity to everything the topic's examples say; the
-nearest out-of-scope example competes with the best topic, so questions like the fallback's
-examples fall back. Both languages are indexed together, so a question typed in either language
-(or a mix of them) finds its topic without trusting the language detector.
+Two learned parts and a small lexicon, all over one normalised text (Cyrillic, Kazakh letters
+folded, Latin transliterated, so every input form meets the others halfway):
+
+* a linear topic classifier (bot/qa/model.py) over stemmed words, kk/ru concepts, function
+  words and character n-grams, trained on the knowledge base's examples and the training
+  phrasings, with `none` (out-of-scope questions) as one more label: it picks the topic;
+* a gate that decides whether to answer at all. It combines the classifier's margin of the best
+  topic over `none`, a two-class naive Bayes of in-scope vs out-of-scope vocabulary (words nobody
+  used in an in-scope example count against answering), and the lexicon's signals: a word naming
+  the EDS key itself, and the object of another service (a bank card, an IIN, a tax return).
+
+Both languages share one index, so a question in either language or a mix of them finds its
+topic without trusting the language detector. Weights of the gate were calibrated by the
+writer-held-out cross-validation in benchmarks/qa_crossval.py, never on the evaluation sets.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import math
-from collections import defaultdict
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 
-from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
-
-from bot.qa.knowledge import KnowledgeBase
+from bot.qa.knowledge import DEFAULT_ROOT, KnowledgeBase
 from bot.qa.langdetect import detect_language
 from bot.qa.lexicon import (
     ANCHORS,
@@ -36,28 +43,32 @@ from bot.qa.lexicon import (
     light_verb_after,
     phrase_tokens,
 )
+from bot.qa.model import EPOCHS, LinearModel
 from bot.qa.normalize import char_ngrams, stem_kk, stem_ru, tokenize
-from bot.qa.training import Phrasing
+from bot.qa.training import NONE_LABEL, Phrasing
+
+log = logging.getLogger(__name__)
+
+MODEL_PATH = DEFAULT_ROOT / "knowledge" / "matcher-model.json"
+# Files whose content shapes the features: a model trained with other versions is stale.
+_FEATURE_SOURCES = ("normalize.py", "lexicon.py", "matcher.py", "model.py")
 
 
 @dataclass(frozen=True, slots=True)
-class Params:
-    """Weights and thresholds, calibrated by writer-held-out cross-validation on the phrasings."""
+class Gate:
+    """Weights of the answer-or-fall-back decision: answer when their sum is positive."""
 
-    threshold: float = 0.17
-    domain_threshold: float = 0.30
-    no_anchor_threshold: float = 0.55
-    none_margin: float = 0.0
-    word_weight: float = 0.6
-    example_weight: float = 0.5
-    concept_boost: float = 1.5
-    oov_factor: float = 0.6
-    rules: bool = True
-    none_in_idf: bool = True
-    char_sizes: tuple[int, ...] = (3, 4)
+    bias: float = -0.8
+    margin: float = 1.8  # best topic's score minus the `none` label's score
+    vocabulary: float = 0.6  # naive Bayes log-odds in-scope vs out-of-scope, divided by 5
+    strong: float = 2.2  # names the EDS key itself (ЭЦП, кілт, NCALayer, ...)
+    anchor: float = 0.2  # any word of the EDS domain (a password, a PIN, egov, ...)
+    domain: float = 0.3  # an everyday word of the domain (a file, a phone number, my data)
+    other_object: float = -2.8  # the object is another service's or document (out_of_scope)
+    nb_alpha: float = 0.1
 
 
-DEFAULT_PARAMS = Params()
+DEFAULT_GATE = Gate()
 
 
 @dataclass(frozen=True, slots=True)
@@ -84,7 +95,7 @@ def content_tokens(text: str) -> list[str]:
 
 
 def out_of_scope(tokens: list[str]) -> bool:
-    """The question's object is something other than an EDS key, whatever its score.
+    """The question's object is something other than an EDS key.
 
     Unless the key itself (or the bot, or a scam) is named: another service or document
     (an IIN, a bank card, a tax return); a password or PIN of another account; an ID card with no
@@ -102,71 +113,82 @@ def out_of_scope(tokens: list[str]) -> bool:
     )
 
 
-def _word_features(tokens: list[str]) -> list[str]:
-    stems = [min(stem_ru(t), stem_kk(t), key=len) for t in tokens]
+def _stem(token: str) -> str:
+    return min(stem_ru(token), stem_kk(token), key=len)
+
+
+def features(text: str) -> tuple[list[str], list[str]]:
+    """Content tokens of text and its features for the classifier.
+
+    Stems (the shorter of the Russian and the Kazakh one, plus the Russian one), pairs of
+    neighbouring stems, concepts a kk or ru word expresses and pairs of them ("how many" + "term"
+    = validity), function words ("сколько", "можно", "қалай" tell cost from validity, a ban
+    from a how-to), and character 3- and 4-grams (typos, agglutinative endings, transliteration).
+    """
+    words = tokenize(text)
+    tokens = content_tokens(text)
+    stems = [_stem(t) for t in tokens]
     feats = [f"w:{s}" for s in stems]
-    feats += [f"w:{stem_ru(t)}" for t in tokens if stem_ru(t) not in stems]
+    feats += [f"w:{r}" for t in tokens if (r := stem_ru(t)) not in stems]
     feats += [f"b:{a}_{b}" for a, b in zip(stems, stems[1:], strict=False)]
     concepts = sorted({c for t in tokens if (c := concept_of(t)) is not None})
     feats += [f"k:{c}" for c in concepts]
-    # Pairs of meanings ("how many" + "term" = validity) disambiguate short questions.
     feats += [f"kk:{a}+{b}" for i, a in enumerate(concepts) for b in concepts[i + 1 :]]
-    return feats
+    feats += [f"s:{w}" for w in words if w in STOPWORDS]
+    feats += [f"c:{g}" for t in tokens for g in char_ngrams(t)]
+    return tokens, feats
 
 
-def _char_features(tokens: list[str], sizes: tuple[int, ...]) -> list[str]:
-    return [f"c:{g}" for t in tokens for g in char_ngrams(t, sizes)]
+def _vocabulary(feats: Iterable[str]) -> set[str]:
+    """Features the in-scope/out-of-scope naive Bayes counts: words and concepts, once each."""
+    return {f for f in feats if f[0] in "wk" and f[1] == ":"}
 
 
-class _Space:
-    """A TF-IDF vector space with an inverted index; documents can be added one by one.
+def training_examples(
+    kb: KnowledgeBase, phrasings: Iterable[Phrasing]
+) -> list[tuple[str, str]]:
+    """(text, label) pairs the matcher learns from; label is a topic id or `none`."""
+    examples: list[tuple[str, str]] = []
+    for topic_id, topic in kb.topics.items():
+        for text in topic.texts.values():
+            examples += [(p, topic_id) for p in (text.title, *text.examples, *text.keywords)]
+    known = set(kb.topics)
+    for p in phrasings:
+        if p.topic is None:
+            examples.append((p.text, NONE_LABEL))
+        elif p.topic in known:
+            examples.append((p.text, p.topic))
+    return examples
 
-    IDF counts labels (topics, and `none`), not documents: a word spread over many topics says
-    little about which one is meant, however many examples repeat it within one topic. A document
-    is weighed with the IDF known when it is added; one more example barely moves it.
-    """
 
-    def __init__(self, labels: int, oov_factor: float, concept_boost: float) -> None:
-        self.labels = labels
-        self.seen: dict[str, set[int]] = defaultdict(set)
-        self.postings: dict[str, list[tuple[int, float]]] = defaultdict(list)
-        self.oov_idf = math.log(labels + 1) * oov_factor
-        self.concept_boost = concept_boost
+def fingerprint(examples: Sequence[tuple[str, str]], epochs: int = EPOCHS) -> str:
+    """Hash of what a model is trained from: the examples and the feature code."""
+    digest = hashlib.sha256(f"epochs={epochs}\n".encode())
+    here = Path(__file__).resolve().parent
+    for name in _FEATURE_SOURCES:
+        digest.update((here / name).read_bytes())
+    for text, label in examples:
+        digest.update(f"{label}\t{text}\n".encode())
+    return digest.hexdigest()
 
-    def register(self, feats: Iterable[str], label: int | None) -> None:
-        """Count the label of a document for IDF (label None: not counted)."""
-        if label is None:
-            return
-        for f in feats:
-            self.seen[f].add(label)
 
-    def idf(self, feature: str) -> float:
-        labels = self.seen.get(feature)
-        if not labels:
-            return self.oov_idf
-        return math.log((self.labels + 1) / len(labels))
-
-    def weigh(self, feats: Iterable[str]) -> dict[str, float]:
-        tf: dict[str, float] = defaultdict(float)
-        for f in feats:
-            tf[f] += 1.0
-        vec = {}
-        for f, c in tf.items():
-            w = (1.0 + math.log(c)) * self.idf(f)
-            vec[f] = w * self.concept_boost if f[0] == "k" else w
-        norm = math.sqrt(sum(w * w for w in vec.values())) or 1.0
-        return {f: w / norm for f, w in vec.items() if w > 0.0}
-
-    def index(self, doc: int, feats: Iterable[str]) -> None:
-        for f, w in self.weigh(feats).items():
-            self.postings[f].append((doc, w))
-
-    def cosine(self, query: dict[str, float]) -> dict[int, float]:
-        sims: dict[int, float] = defaultdict(float)
-        for f, qw in query.items():
-            for i, dw in self.postings.get(f, ()):
-                sims[i] += qw * dw
-        return sims
+def train_model(
+    examples: Sequence[tuple[str, str]], labels: Sequence[str], epochs: int = EPOCHS
+) -> LinearModel:
+    """Train the classifier (and the naive Bayes counts) on examples."""
+    index = {label: i for i, label in enumerate(labels)}
+    docs, targets = [], []
+    in_scope: Counter[str] = Counter()
+    out_scope: Counter[str] = Counter()
+    for text, label in examples:
+        _, feats = features(text)
+        docs.append(feats)
+        targets.append(index[label])
+        (out_scope if label == NONE_LABEL else in_scope).update(_vocabulary(feats))
+    model = LinearModel.train(docs, targets, labels, epochs)
+    model.counts = (dict(in_scope), dict(out_scope))
+    model.fingerprint = fingerprint(examples, epochs)
+    return model
 
 
 class Matcher:
@@ -176,143 +198,111 @@ class Matcher:
         self,
         kb: KnowledgeBase,
         phrasings: Iterable[Phrasing] = (),
-        params: Params = DEFAULT_PARAMS,
+        model: LinearModel | None = None,
+        gate: Gate = DEFAULT_GATE,
+        model_path: Path | None = MODEL_PATH,
     ) -> None:
-        self.params = params
+        self.gate = gate
         self.topic_ids: tuple[str, ...] = tuple(kb.topics)
-        self._label = {t: i for i, t in enumerate(self.topic_ids)}
+        labels = (*self.topic_ids, NONE_LABEL)
+        if model is None:
+            examples = training_examples(kb, phrasings)
+            model = _load_current(model_path, examples, labels)
+            if model is None:
+                log.warning("matcher model missing or stale: training it now (slow start-up); "
+                            "run `python -m bot.qa.train` to ship a current one")
+                model = train_model(examples, labels)
+        if model.labels != labels:
+            raise ValueError(f"model labels {model.labels} differ from topics {labels}")
+        self.model = model
         self._none = len(self.topic_ids)
-        labelled: list[tuple[list[str], int]] = []
-        for topic_id in self.topic_ids:
-            for text in kb.topics[topic_id].texts.values():
-                for phrase in (text.title, *text.examples, *text.keywords):
-                    labelled.append((content_tokens(phrase), self._label[topic_id]))
-        for p in phrasings:
-            label = self._none if p.topic is None else self._label.get(p.topic)
-            if label is not None:
-                labelled.append((content_tokens(p.text), label))
-        n_labels = len(self.topic_ids) + 1
-        self._word = _Space(n_labels, params.oov_factor, params.concept_boost)
-        self._char = _Space(n_labels, params.oov_factor, params.concept_boost)
-        self._doc_label: list[int] = []
-        self._pooled: list[list[str]] = [[] for _ in self.topic_ids]
-        self._vocab_set: set[str] = set()
-        feats = [(self._features(tokens), label) for tokens, label in labelled]
-        for (wf, cf), label in feats:
-            idf_label = label if label != self._none or params.none_in_idf else None
-            self._word.register(wf, idf_label)
-            self._char.register(cf, idf_label)
-        for (tokens, label), (wf, cf) in zip(labelled, (f for f, _ in feats), strict=True):
-            self._store(tokens, label, wf, cf)
-        self._vocab = sorted(t for t in self._vocab_set if len(t) >= 4)
-        self._build_pooled()
+        self._reset_bayes()
 
-    def _features(self, tokens: list[str]) -> tuple[list[str], list[str]]:
-        return _word_features(tokens), _char_features(tokens, self.params.char_sizes)
-
-    def _store(self, tokens: list[str], label: int, wf: list[str], cf: list[str]) -> None:
-        doc = len(self._doc_label)
-        self._doc_label.append(label)
-        self._word.index(doc, wf)
-        self._char.index(doc, cf)
-        self._vocab_set.update(tokens)
-        if label != self._none:
-            self._pooled[label].extend(tokens)
-
-    def _build_pooled(self) -> None:
-        p = self.params
-        n = len(self.topic_ids)
-        self._topic_word = _Space(n, p.oov_factor, p.concept_boost)
-        self._topic_char = _Space(n, p.oov_factor, p.concept_boost)
-        pooled = [self._features(tokens) for tokens in self._pooled]
-        for ti, (wf, cf) in enumerate(pooled):
-            self._topic_word.register(wf, ti)
-            self._topic_char.register(cf, ti)
-        for ti, (wf, cf) in enumerate(pooled):
-            self._topic_word.index(ti, wf)
-            self._topic_char.index(ti, cf)
+    def _reset_bayes(self) -> None:
+        in_scope, out_scope = self.model.counts
+        self._n_in = sum(in_scope.values())
+        self._n_out = sum(out_scope.values())
+        self._v = len(in_scope.keys() | out_scope.keys()) + 1000
 
     def add_example(self, text: str, topic: str | None, lang: str | None = None) -> bool:
-        """Index one more phrasing of topic (None: out of scope) at run time.
+        """Learn one more phrasing of topic (None: out of scope) at run time.
 
-        lang is informative only: both languages share one index. Returns False (and indexes
-        nothing) for an unknown topic or a text without content words.
+        lang is informative only: both languages share one model. The classifier takes a few
+        passive-aggressive steps until text scores its label first by a margin, and the
+        vocabulary counts grow. Returns False (learning nothing) for an unknown topic or a text
+        without content words.
         """
         del lang
-        label = self._none if topic is None else self._label.get(topic)
-        tokens = content_tokens(text)
+        label = self._none if topic is None else self._index(topic)
+        tokens, feats = features(text)
         if label is None or not tokens:
             return False
-        wf, cf = self._features(tokens)
-        idf_label = label if label != self._none or self.params.none_in_idf else None
-        self._word.register(wf, idf_label)
-        self._char.register(cf, idf_label)
-        self._store(tokens, label, wf, cf)
-        self._vocab = sorted(t for t in self._vocab_set if len(t) >= 4)
-        if label != self._none:
-            self._build_pooled()
+        self.model.learn(feats, label)
+        in_scope, out_scope = self.model.counts
+        counts = out_scope if label == self._none else in_scope
+        for f in _vocabulary(feats):
+            counts[f] = counts.get(f, 0) + 1
+        self._reset_bayes()
         return True
 
-    def _correct(self, tokens: list[str]) -> list[str]:
-        """Replace unknown words by a close known one (typos), keep them otherwise."""
-        fixed = []
-        for t in tokens:
-            # A word the lexicon knows the meaning of is not a typo, whatever the KB spells.
-            if len(t) >= 5 and t not in self._vocab_set and concept_of(t) is None:
-                hit = process.extractOne(
-                    t, self._vocab, scorer=Levenshtein.normalized_similarity, score_cutoff=0.8
-                )
-                if hit is not None:
-                    t = hit[0]
-            fixed.append(t)
-        return fixed
+    def _index(self, topic: str) -> int | None:
+        try:
+            return self.topic_ids.index(topic)
+        except ValueError:
+            return None
 
-    def _all_scores(self, tokens: list[str]) -> tuple[list[float], list[float]]:
-        """Topic scores in topic_ids order, and nearest-example scores (last: out of scope)."""
-        p = self.params
-        result = [0.0] * len(self.topic_ids)
-        if not tokens:
-            return result, [0.0] * (len(self.topic_ids) + 1)
-        wf, cf = self._features(tokens)
-        word = self._word.cosine(self._word.weigh(wf))
-        char = self._char.cosine(self._char.weigh(cf))
-        nearest = [0.0] * (len(self.topic_ids) + 1)
-        ww = p.word_weight
-        labels = self._doc_label
-        for i in set(word) | set(char):
-            s = ww * word.get(i, 0.0) + (1 - ww) * char.get(i, 0.0)
-            label = labels[i]
-            if s > nearest[label]:
-                nearest[label] = s
-        tword = self._topic_word.cosine(self._topic_word.weigh(wf))
-        tchar = self._topic_char.cosine(self._topic_char.weigh(cf))
-        ew = p.example_weight
-        for ti in range(len(self.topic_ids)):
-            pooled = ww * tword.get(ti, 0.0) + (1 - ww) * tchar.get(ti, 0.0)
-            result[ti] = ew * nearest[ti] + (1 - ew) * pooled
-        return result, nearest
+    def _bayes(self, feats: Iterable[str]) -> float:
+        """Log-odds that these words come from an in-scope rather than an out-of-scope question."""
+        in_scope, out_scope = self.model.counts
+        a = self.gate.nb_alpha
+        den_in, den_out = self._n_in + a * self._v, self._n_out + a * self._v
+        total = 0.0
+        for f in _vocabulary(feats):
+            total += math.log((in_scope.get(f, 0) + a) / den_in)
+            total -= math.log((out_scope.get(f, 0) + a) / den_out)
+        return total
 
     def scores(self, text: str) -> list[float]:
-        """Score of every topic in topic_ids order, 0..1."""
-        return self._all_scores(self._correct(content_tokens(text)))[0]
+        """Classifier score of every topic in topic_ids order (and no `none`)."""
+        _, feats = features(text)
+        return self.model.scores(self.model.vector(feats))[: self._none]
+
+    def decide(self, text: str) -> tuple[int, float, float]:
+        """Best topic index, its score, and the gate's value (answer when positive)."""
+        tokens, feats = features(text)
+        if not tokens:
+            return 0, 0.0, -math.inf
+        scores = self.model.scores(self.model.vector(feats))
+        best = max(range(self._none), key=scores.__getitem__)
+        g = self.gate
+        value = (
+            g.bias
+            + g.margin * (scores[best] - scores[self._none])
+            + g.vocabulary * max(-10.0, min(10.0, self._bayes(feats))) / 5.0
+        )
+        if any(is_strong(t) for t in tokens):
+            value += g.strong
+        if any(t.startswith(ANCHORS) for t in tokens):
+            value += g.anchor
+        if any(t.startswith(DOMAIN_WORDS) for t in tokens):
+            value += g.domain
+        if out_of_scope(tokens):
+            value += g.other_object
+        return best, scores[best], value
 
     def match(self, text: str) -> Match:
-        """Best topic for text, or None below the calibrated threshold."""
-        p = self.params
-        tokens = content_tokens(text)
-        scores, nearest = self._all_scores(self._correct(tokens))
-        order = sorted(range(len(scores)), key=scores.__getitem__, reverse=True)
-        best = scores[order[0]]
-        if p.rules and out_of_scope(tokens):
-            accepted = False
-        elif not p.rules or any(t.startswith(ANCHORS) for t in tokens):
-            accepted = best >= p.threshold
-        elif any(t.startswith(DOMAIN_WORDS) for t in tokens):
-            accepted = best >= p.domain_threshold
-        else:
-            accepted = best >= p.no_anchor_threshold
-        none = nearest[self._none]
-        if accepted and none > 0.0:
-            accepted = nearest[order[0]] > none + p.none_margin
-        topic = self.topic_ids[order[0]] if accepted else None
-        return Match(topic, round(best, 4), detect_language(text))
+        """Best topic for text, or None when the gate says the question is out of scope."""
+        best, score, value = self.decide(text)
+        topic = self.topic_ids[best] if value > 0.0 else None
+        return Match(topic, round(score, 4), detect_language(text))
+
+
+def _load_current(
+    path: Path | None, examples: Sequence[tuple[str, str]], labels: tuple[str, ...]
+) -> LinearModel | None:
+    if path is None:
+        return None
+    model = LinearModel.load(path)
+    if model is None or model.labels != labels or model.fingerprint != fingerprint(examples):
+        return None
+    return model

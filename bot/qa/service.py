@@ -13,6 +13,7 @@ from fluent.runtime import FluentLocalization, FluentResourceLoader
 from bot.keys.validation import find_sensitive
 from bot.qa.knowledge import DEFAULT_ROOT, KnowledgeBase, load_knowledge
 from bot.qa.matcher import Matcher
+from bot.qa.training import load_phrasings
 
 FallbackText = Callable[[str], str]
 DEFAULT_LANG = "ru"
@@ -127,6 +128,11 @@ class QAService:
 def build_service(
     root: Path = DEFAULT_ROOT, fallback_text: FallbackText | None = None
 ) -> QAService:
-    """Load the knowledge base under root and index it."""
+    """Load the knowledge base and training phrasings under root and the matcher's model."""
     kb = load_knowledge(root)
-    return QAService(kb, Matcher(kb), fallback_text or fluent_fallback(root))
+    matcher = Matcher(
+        kb,
+        load_phrasings(root, tuple(kb.topics)),
+        model_path=root / "knowledge" / "matcher-model.json",
+    )
+    return QAService(kb, matcher, fallback_text or fluent_fallback(root))
