@@ -39,9 +39,8 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 
 from qa_baseline import TfidfKnn  # noqa: E402
 
-from bot.qa.matcher import training_examples  # noqa: E402
 from bot.qa.service import build_service  # noqa: E402
-from bot.qa.training import NONE_LABEL, load_phrasings  # noqa: E402
+from bot.qa.training import NONE_LABEL, load_phrasings, training_examples  # noqa: E402
 
 SETS = ("dev", "holdout", "blind", "unseen")
 PRIVATE = ("blind", "unseen")  # misses never printed
@@ -122,8 +121,8 @@ def ask_startup_s() -> float:
 
 def report(name: str, path: Path, res: dict[str, Any]) -> None:
     print(f"  {name}: {path.name} ({res['questions']} questions): in-scope top-1 "
-          f"{res['in_scope_top1']}, fallback correct {res['none_correct']}, p50 {res['p50_ms']} ms, "
-          f"p99 {res['p99_ms']} ms")
+          f"{res['in_scope_top1']}, fallback correct {res['none_correct']}, "
+          f"p50 {res['p50_ms']} ms, p99 {res['p99_ms']} ms")
     print(f"    per form: {res['per_form']}")
 
 

@@ -16,9 +16,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
-from bot.qa.knowledge import KnowledgeBase
 from bot.qa.normalize import tokenize
-from bot.qa.training import Phrasing
 
 NGRAMS = (3, 4, 5)
 K_CHOICES = (1, 3, 5, 7, 9)
@@ -114,16 +112,3 @@ class TfidfKnn:
                     best = (score, k, threshold)
         _, self.k, self.threshold = best
         return self.k, self.threshold
-
-
-def training_examples(
-    kb: KnowledgeBase, phrasings: Iterable[Phrasing]
-) -> list[tuple[str, str | None]]:
-    """The examples the matcher is trained on, as (text, topic or None)."""
-    examples: list[tuple[str, str | None]] = []
-    for topic_id, topic in kb.topics.items():
-        for text in topic.texts.values():
-            examples += [(p, topic_id) for p in (text.title, *text.examples, *text.keywords)]
-    known = set(kb.topics)
-    examples += [(p.text, p.topic) for p in phrasings if p.topic is None or p.topic in known]
-    return examples

@@ -34,14 +34,14 @@ sys.path.insert(0, str(REPO / "benchmarks"))
 from qa_baseline import TfidfKnn  # noqa: E402
 
 from bot.qa.knowledge import load_knowledge  # noqa: E402
-from bot.qa.matcher import (  # noqa: E402
-    DEFAULT_GATE,
-    Gate,
-    Matcher,
+from bot.qa.matcher import DEFAULT_GATE, Gate, Matcher  # noqa: E402
+from bot.qa.training import (  # noqa: E402
+    NONE_LABEL,
+    Phrasing,
+    load_phrasings,
     train_model,
     training_examples,
 )
-from bot.qa.training import NONE_LABEL, Phrasing, load_phrasings  # noqa: E402
 
 Row = tuple[str, str, set[str]]  # form, question, accepted labels ("none" = fall back)
 
@@ -111,26 +111,6 @@ def pooled(results: Sequence[dict[str, Any]]) -> dict[str, Any]:
             "n": n, "hits": h}
 
 
-def gate_signals(matcher: Matcher, text: str) -> tuple[int, list[float]] | None:
-    """Best topic index and the gate's signals (in Gate field order after bias), or None."""
-    from bot.qa.matcher import ANCHORS, DOMAIN_WORDS, features, is_strong, out_of_scope
-
-    tokens, feats = features(text)
-    if not tokens:
-        return None
-    scores = matcher.model.scores(matcher.model.vector(feats))
-    n = len(matcher.topic_ids)
-    best = max(range(n), key=scores.__getitem__)
-    return best, [
-        scores[best] - scores[n],
-        max(-10.0, min(10.0, matcher._bayes(feats))) / 5.0,
-        float(any(is_strong(t) for t in tokens)),
-        float(any(t.startswith(ANCHORS) for t in tokens)),
-        float(any(t.startswith(DOMAIN_WORDS) for t in tokens)),
-        float(out_of_scope(tokens)),
-    ]
-
-
 def fit_gate(samples: Sequence[tuple[list[float], bool]], none_weight: float,
              l2: float = 1.0, steps: int = 3000) -> Gate:
     """Logistic regression answer-vs-fall-back by gradient descent (samples: signals, answer)."""
@@ -167,18 +147,20 @@ def run(gate: Gate = DEFAULT_GATE, k: int = 3, baseline: bool = True, show_misse
         examples = training_examples(kb, train)
         m = Matcher(kb, model=train_model(examples, labels), gate=gate)
         misses: list[str] | None = [] if show_misses else None
-        out["matcher"][f"fold{f + 1}"] = score(lambda q: m.match(q).topic, rows_of(test), misses)
+        out["matcher"][f"fold{f + 1}"] = score(lambda q, m=m: m.match(q).topic, rows_of(test),
+                                               misses)
         for line in misses or []:
             print(f"  miss fold{f + 1} {line}")
         if fit is not None:
             for _, q, ok in rows_of(test):
-                sig = gate_signals(m, q)
-                if sig is not None and (NONE_LABEL in ok or m.topic_ids[sig[0]] in ok):
-                    samples.append((sig[1], NONE_LABEL not in ok))
+                found = m.signals(q)
+                if found is not None and (NONE_LABEL in ok or m.topic_ids[found[0]] in ok):
+                    samples.append((list(found[2]), NONE_LABEL not in ok))
         if baseline:
             b = TfidfKnn([(t, None if lb == NONE_LABEL else lb) for t, lb in examples])
             b.calibrate([(q, ok) for _, q, ok in tuning])
-            out["baseline"][f"fold{f + 1}"] = score(lambda q: b.predict(q).topic, rows_of(test))
+            out["baseline"][f"fold{f + 1}"] = score(lambda q, b=b: b.predict(q).topic,
+                                                    rows_of(test))
     for name in ("matcher", "baseline"):
         if out[name]:
             out[name]["cv"] = pooled([v for key, v in out[name].items() if key.startswith("fold")])

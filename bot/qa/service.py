@@ -11,9 +11,8 @@ from pathlib import Path
 from fluent.runtime import FluentLocalization, FluentResourceLoader
 
 from bot.keys.validation import find_sensitive
-from bot.qa.knowledge import DEFAULT_ROOT, KnowledgeBase, load_knowledge
-from bot.qa.matcher import Matcher
-from bot.qa.training import load_phrasings
+from bot.qa.knowledge import DEFAULT_ROOT, KnowledgeBase
+from bot.qa.matcher import Matcher, load_matcher
 
 FallbackText = Callable[[str], str]
 DEFAULT_LANG = "ru"
@@ -128,11 +127,6 @@ class QAService:
 def build_service(
     root: Path = DEFAULT_ROOT, fallback_text: FallbackText | None = None
 ) -> QAService:
-    """Load the knowledge base and training phrasings under root and the matcher's model."""
-    kb = load_knowledge(root)
-    matcher = Matcher(
-        kb,
-        load_phrasings(root, tuple(kb.topics)),
-        model_path=root / "knowledge" / "matcher-model.json",
-    )
-    return QAService(kb, matcher, fallback_text or fluent_fallback(root))
+    """Load the knowledge base, the training phrasings and the matcher's model under root."""
+    matcher = load_matcher(root)
+    return QAService(matcher.kb, matcher, fallback_text or fluent_fallback(root))

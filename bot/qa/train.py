@@ -13,9 +13,15 @@ import time
 from pathlib import Path
 
 from bot.qa.knowledge import DEFAULT_ROOT, load_knowledge
-from bot.qa.matcher import fingerprint, train_model, training_examples
 from bot.qa.model import LinearModel
-from bot.qa.training import NONE_LABEL, load_phrasings
+from bot.qa.training import (
+    MODEL_FILE,
+    NONE_LABEL,
+    fingerprint,
+    load_phrasings,
+    train_model,
+    training_examples,
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -26,7 +32,7 @@ def main(argv: list[str] | None = None) -> int:
     kb = load_knowledge(args.root)
     examples = training_examples(kb, load_phrasings(args.root, tuple(kb.topics)))
     labels = (*kb.topics, NONE_LABEL)
-    path = args.root / "knowledge" / "matcher-model.json"
+    path = args.root / "knowledge" / MODEL_FILE
     if args.check:
         shipped = LinearModel.load(path)
         current = shipped is not None and shipped.labels == labels and (
