@@ -50,7 +50,6 @@ from bot.qa.training import (
 
 log = logging.getLogger(__name__)
 
-MODEL_PATH = DEFAULT_ROOT / "knowledge" / MODEL_FILE
 __all__ = ["Gate", "Match", "Matcher", "content_tokens", "features", "load_matcher"]
 
 
@@ -111,18 +110,25 @@ class Matcher:
     def __init__(
         self,
         kb: KnowledgeBase,
-        phrasings: Iterable[Phrasing] = (),
+        phrasings: Iterable[Phrasing] | None = None,
         model: LinearModel | None = None,
         gate: Gate = DEFAULT_GATE,
-        model_path: Path | None = MODEL_PATH,
+        root: Path = DEFAULT_ROOT,
     ) -> None:
+        """Matcher for kb; phrasings None: the training phrasings under root.
+
+        model None: the model shipped under root if it was trained on exactly these examples,
+        otherwise one trained now (seconds; logged as a warning).
+        """
         self.kb = kb
         self.gate = gate
         self.topic_ids: tuple[str, ...] = tuple(kb.topics)
         labels = (*self.topic_ids, NONE_LABEL)
         if model is None:
+            if phrasings is None:
+                phrasings = load_phrasings(root, self.topic_ids)
             examples = training_examples(kb, phrasings)
-            model = _load_current(model_path, examples, labels)
+            model = _load_current(root / "knowledge" / MODEL_FILE, examples, labels)
             if model is None:
                 log.warning("matcher model missing or stale: training it now (slow start-up); "
                             "run `python -m bot.qa.train` to ship a current one")
@@ -215,16 +221,12 @@ class Matcher:
 
 def load_matcher(root: Path = DEFAULT_ROOT, gate: Gate = DEFAULT_GATE) -> Matcher:
     """The matcher for the knowledge base and training phrasings under root, model loaded."""
-    kb = load_knowledge(root)
-    phrasings = load_phrasings(root, tuple(kb.topics))
-    return Matcher(kb, phrasings, gate=gate, model_path=root / "knowledge" / MODEL_FILE)
+    return Matcher(load_knowledge(root), gate=gate, root=root)
 
 
 def _load_current(
-    path: Path | None, examples: Sequence[tuple[str, str]], labels: tuple[str, ...]
+    path: Path, examples: Sequence[tuple[str, str]], labels: tuple[str, ...]
 ) -> LinearModel | None:
-    if path is None:
-        return None
     model = LinearModel.load(path)
     if model is None or model.labels != labels or model.fingerprint != fingerprint(examples):
         return None

@@ -11,8 +11,8 @@ from pathlib import Path
 from fluent.runtime import FluentLocalization, FluentResourceLoader
 
 from bot.keys.validation import find_sensitive
-from bot.qa.knowledge import DEFAULT_ROOT, KnowledgeBase
-from bot.qa.matcher import Matcher, load_matcher
+from bot.qa.knowledge import DEFAULT_ROOT, KnowledgeBase, load_knowledge
+from bot.qa.matcher import Matcher
 
 FallbackText = Callable[[str], str]
 DEFAULT_LANG = "ru"
@@ -127,6 +127,6 @@ class QAService:
 def build_service(
     root: Path = DEFAULT_ROOT, fallback_text: FallbackText | None = None
 ) -> QAService:
-    """Load the knowledge base, the training phrasings and the matcher's model under root."""
-    matcher = load_matcher(root)
-    return QAService(matcher.kb, matcher, fallback_text or fluent_fallback(root))
+    """Load the knowledge base under root and the matcher trained on it (see bot/qa/matcher.py)."""
+    kb = load_knowledge(root)
+    return QAService(kb, Matcher(kb, root=root), fallback_text or fluent_fallback(root))
