@@ -60,6 +60,7 @@ async def worker(args: argparse.Namespace) -> None:
     from bot.broadcast.engine import BroadcastEngine
     from bot.config import Settings
     from bot.context import utc_now
+    from bot.delivery import LocalPacer
     from bot.i18n import Translator
 
     settings = Settings(_env_file=None, database_url=args.db)
@@ -68,9 +69,11 @@ async def worker(args: argparse.Namespace) -> None:
     pool = create_session_pool(engine)
     session = AiohttpSession(api=TelegramAPIServer.from_base(args.api))
     bot = Bot(args.token, session=session, default=DefaultBotProperties(parse_mode="HTML"))
+    # The sender process's one pacer, at the shim's limit (as SEND_RPS would set it).
+    pacer = LocalPacer(args.limit_rps)
     sender = BroadcastEngine(
-        bot, pool, cipher, Translator(), settings, utc_now, workers=args.workers,
-        rps=args.limit_rps, stale_after=timedelta(seconds=5),
+        bot, pool, cipher, Translator(), settings, utc_now, pacer, workers=args.workers,
+        stale_after=timedelta(seconds=5),
     )
     try:
         while await sender.resume_due():

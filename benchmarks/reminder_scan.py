@@ -35,6 +35,7 @@ from sqlalchemy import text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 from sqlalchemy.ext.asyncio import AsyncConnection  # noqa: E402
 
+from bot.delivery import LocalPacer  # noqa: E402
 from bot.reminders.engine import ReminderEngine  # noqa: E402
 from bot.reminders.planning import DEFAULT_OFFSETS, plan_expiry, plan_whereabouts  # noqa: E402
 from storage.database import create_engine, create_session_pool, migrate  # noqa: E402
@@ -142,7 +143,8 @@ def _load_main(url: str, keys: int, users: int) -> None:
 async def measure(url: str) -> dict[str, float | int]:
     engine = create_engine(url)
     pool = create_session_pool(engine)
-    reminders = ReminderEngine(None, pool, None, None, lambda: NOW)  # type: ignore[arg-type]
+    # Only claimed_batches runs here: no bot, cipher, translator; the pacer is never asked.
+    reminders = ReminderEngine(None, pool, None, None, lambda: NOW, LocalPacer())  # type: ignore[arg-type]
     started = time.perf_counter()
     claimed = batches = 0
     async for claim in reminders.claimed_batches(NOW):

@@ -7,6 +7,7 @@ import asyncio
 import sys
 
 from bot.config import ConfigError, load_settings
+from bot.constants import LANGUAGES
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -26,7 +27,7 @@ def build_parser() -> argparse.ArgumentParser:
         "ask", help="answer questions from TEXT or from stdin, one per line (no token needed)"
     )
     ask.add_argument("text", nargs="?", metavar="TEXT", help="the question; omit to read stdin")
-    ask.add_argument("--lang", choices=["kk", "ru"], help="answer in this language")
+    ask.add_argument("--lang", choices=list(LANGUAGES), help="answer in this language")
     ask.add_argument("--json", action="store_true", help="one JSON object per question")
     sub.add_parser(
         "rotate-key",
@@ -45,8 +46,12 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings()
         from bot.logging_setup import setup_logging
 
-        secrets = [settings.bot_token.get_secret_value() if settings.bot_token else ""]
-        setup_logging(settings.log_level, secrets)
+        secrets = [
+            s.get_secret_value()
+            for s in (settings.bot_token, settings.redis_url, settings.webhook_secret)
+            if s is not None
+        ]
+        setup_logging(settings.log_level, secrets, settings.log_format)
         if args.command == "migrate":
             from storage.database import migrate_sync
 
@@ -62,8 +67,13 @@ def main(argv: list[str] | None = None) -> int:
             return 0
         settings.require_token()
         from bot.runtime import main as run_main
+        from bot.startup import TokenRejected
 
-        asyncio.run(run_main(settings, webhook=args.webhook))
+        try:
+            asyncio.run(run_main(settings, webhook=args.webhook))
+        except TokenRejected as exc:
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
         return 0
     except ConfigError as exc:
         print(f"error: {exc}", file=sys.stderr)

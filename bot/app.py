@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
-from functools import lru_cache
+from collections.abc import Awaitable, Callable
+from typing import Any
 
-from aiogram import Bot, Dispatcher
+from aiogram import Bot, Dispatcher, Router
+from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
+from bot.broadcast.engine import BroadcastEngine
+from bot.concurrency import UserLockMiddleware, UserLocks
 from bot.config import Settings
 from bot.context import Clock, utc_now
+from bot.dedup import DedupMiddleware, UpdateDedup
 from bot.errors import on_error
 from bot.fsm_storage import DatabaseStorage
 from bot.i18n import LANGUAGES, Translator
+from bot.lifecycle import Lifecycle
+from bot.metrics import Metrics, ObserveUpdates
 from bot.middlewares import ContextMiddleware, InputLimitMiddleware, ThrottlingMiddleware
 from bot.qa.service import QAService, build_service
 from handlers import build_root_router
@@ -22,13 +29,7 @@ USER_COMMANDS = (
     "start", "help", "language", "addkey", "mykeys", "reminders", "faq", "mydata", "forget",
     "cancel",
 )
-ADMIN_COMMANDS = ("broadcast", "stats")
-
-
-@lru_cache(maxsize=1)
-def default_qa_service() -> QAService:
-    """The knowledge base is loaded and indexed once per process (about 0.1 s)."""
-    return build_service()
+ADMIN_COMMANDS = ("broadcast", "stats", "learned")
 
 
 def build_dispatcher(
@@ -37,7 +38,20 @@ def build_dispatcher(
     cipher: FieldCipher,
     translator: Translator,
     clock: Clock = utc_now,
+    *,
+    qa: QAService | None = None,
+    isolation: BaseEventIsolation | None = None,
+    broadcasts: BroadcastEngine | None = None,
+    dedup: UpdateDedup | None = None,
+    metrics: Metrics | None = None,
+    lifecycle: Lifecycle | None = None,
 ) -> Dispatcher:
+    """The dispatcher with every router. Long-lived objects (Q&A index, user locks, the one
+    broadcast engine, de-duplication, metrics) come from the caller, built once per process
+    (bot/runtime.py); tests get in-process defaults and no de-duplication (they replay one
+    Update object to play a double tap). Without `broadcasts` the scheduler's next pass (within
+    a minute) starts a confirmed broadcast."""
+    metrics = metrics or Metrics()
     dp = Dispatcher(
         storage=DatabaseStorage(pool, cipher, clock),
         disable_fsm=True,  # re-added below, inside ContextMiddleware, to share its session
@@ -46,17 +60,50 @@ def build_dispatcher(
         cipher=cipher,
         session_pool=pool,
         clock=clock,
-        qa=default_qa_service(),
+        qa=(qa or build_service()).copy(),  # shared index, this dispatcher's own learned phrasings
+        metrics=metrics,
     )
+    if broadcasts is not None:
+        dp["broadcasts"] = broadcasts
+    # Outermost: correlation id, in-flight count (graceful shutdown), update metrics.
+    dp.update.outer_middleware(ObserveUpdates(metrics, lifecycle or Lifecycle()))
+    if dedup is not None:  # the runtime always passes one; handler tests replay updates
+        # A re-delivered update is dropped before it queues for its user's lock.
+        dp.update.outer_middleware(DedupMiddleware(dedup, metrics))
+    # The per-user lock comes next: waiting updates must not hold pooled connections.
+    dp.update.outer_middleware(UserLockMiddleware(isolation or UserLocks()))
     dp.update.outer_middleware(ContextMiddleware(pool, cipher, translator, clock))
     dp.update.outer_middleware(dp.fsm)
-    throttling = ThrottlingMiddleware(settings.throttle_per_minute)
-    dp.message.outer_middleware(throttling)
-    dp.callback_query.outer_middleware(throttling)
+    per_minute = settings.throttle_per_minute
+    texts = ThrottlingMiddleware(per_minute)  # an edit costs what a new message costs
+    dp.message.outer_middleware(texts)
+    dp.edited_message.outer_middleware(texts)
+    # Taps have their own, larger budget: a brisk /addkey is a dozen taps in a minute.
+    dp.callback_query.outer_middleware(ThrottlingMiddleware(2 * per_minute, max(per_minute, 20)))
     dp.message.outer_middleware(InputLimitMiddleware())
+    dp.edited_message.outer_middleware(InputLimitMiddleware())
     dp.errors.register(on_error)
     dp.include_router(build_root_router(settings))
+    run_sync_filters_inline(dp)
     return dp
+
+
+def run_sync_filters_inline(root: Router) -> None:
+    """aiogram runs every synchronous filter (F.text, F.data, ...) through asyncio.to_thread;
+    ours are pure and take microseconds, so the thread hop costs far more than the filter."""
+    for router in root.chain_tail:
+        for observer in router.observers.values():
+            for handler in [*observer.handlers, observer._handler]:
+                for flt in handler.filters or ():
+                    if not flt.awaitable:
+                        flt.callback, flt.awaitable = _as_coroutine(flt.callback), True
+
+
+def _as_coroutine(fn: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
+    async def run(*args: Any, **kwargs: Any) -> Any:
+        return fn(*args, **kwargs)
+
+    return run
 
 
 def _commands(translator: Translator, lang: str, names: tuple[str, ...]) -> list[BotCommand]:

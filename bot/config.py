@@ -7,11 +7,13 @@ import binascii
 import os
 import re
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, ValidationError, field_validator
+from pydantic import AliasChoices, Field, SecretStr, ValidationError, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+from bot.constants import DEFAULT_TIMEZONE
 
 TOKEN_RE = re.compile(r"^\d{3,20}:[A-Za-z0-9_-]{20,}$")
 DEFAULT_DATABASE_URL = "sqlite+aiosqlite:///./data/bot.sqlite3"
@@ -43,17 +45,30 @@ class Settings(BaseSettings):
     data_key: SecretStr | None = None
     data_key_old: SecretStr | None = None
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
-    bot_timezone: str = "Asia/Almaty"
+    bot_timezone: str = DEFAULT_TIMEZONE
     log_level: str = "INFO"
     # Not in the contract's table but useful for operators and tests.
     reminder_scan_seconds: float = 60.0
-    broadcast_rps: float = 25.0
+    # Messages per second the whole bot sends (reminders, broadcasts, tips together); Telegram
+    # allows about 30. BROADCAST_RPS, its earlier name, still works.
+    send_rps: float = Field(
+        25.0, gt=0, validation_alias=AliasChoices("send_rps", "broadcast_rps")
+    )
     throttle_per_minute: int = 30
+    # Unanswered questions (redacted, encrypted, no user link) are deleted after this many days.
+    unanswered_retention_days: int = Field(default=90, ge=1, le=3650)
     data_dir: Path = Path("data")
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_host: str = "127.0.0.1"
     webhook_port: int = 8080
+    # Production mode (README "Production"): shared state, observability, shutdown.
+    redis_url: SecretStr | None = None
+    metrics_host: str = "127.0.0.1"
+    metrics_port: int | None = None
+    log_format: Literal["text", "json"] = "text"
+    shutdown_timeout: float = Field(default=20.0, gt=0)
+    update_dedup_seconds: float = Field(default=3600.0, gt=0)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -97,6 +112,25 @@ class Settings(BaseSettings):
             for part in value.get_secret_value().split(","):
                 _decode_key(part, "value")
         return value
+
+    @field_validator("redis_url")
+    @classmethod
+    def _check_redis(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is None or not value.get_secret_value().strip():
+            return None
+        if not re.match(r"^(redis|rediss|unix)://", value.get_secret_value().strip()):
+            raise ValueError("must start with redis://, rediss:// or unix://")
+        return value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_format(cls, value: object) -> object:
+        return value.lower() if isinstance(value, str) else value
+
+    @field_validator("metrics_port", mode="before")
+    @classmethod
+    def _empty_port(cls, value: object) -> object:
+        return None if value == "" else value
 
     @field_validator("bot_timezone")
     @classmethod

@@ -11,18 +11,24 @@ from aiogram.exceptions import TelegramAPIError
 from aiogram.types import ErrorEvent
 
 from bot.i18n import Translator, language_from_telegram
+from bot.logging_setup import update_context
 
 logger = logging.getLogger("bot.errors")
 
 
 async def on_error(event: ErrorEvent, translator: Translator, **data: Any) -> bool:
-    ref = uuid.uuid4().hex[:8]
+    # The update's correlation id (bot.metrics.ObserveUpdates): the user quotes what the logs say.
+    ref = data.get("correlation_id") or uuid.uuid4().hex[:8]
     # Exception type and stack only: messages may echo user text, so never str(exc).
     stack = "".join(traceback.format_tb(event.exception.__traceback__))
-    logger.error(
-        "update %s failed [%s]: %s\n%s",
-        event.update.update_id, ref, type(event.exception).__name__, stack,
-    )
+    token = update_context.set((ref, event.update.update_id))
+    try:
+        logger.error(
+            "update %s failed [%s]: %s\n%s",
+            event.update.update_id, ref, type(event.exception).__name__, stack,
+        )
+    finally:
+        update_context.reset(token)
     lang = data.get("lang")
     user = data.get("event_from_user")
     if lang is None:

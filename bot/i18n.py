@@ -9,7 +9,8 @@ from typing import Any
 
 from fluent.runtime import FluentLocalization, FluentResourceLoader
 
-LANGUAGES = ("kk", "ru")
+from bot.constants import LANGUAGES
+
 DEFAULT_LANGUAGE = "ru"
 LOCALES_DIR = Path(__file__).resolve().parents[1] / "locales"
 

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import time
 from collections.abc import Awaitable, Callable
+from contextlib import suppress
 from datetime import timedelta
 from typing import Any
 
 from aiogram import BaseMiddleware
+from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message, TelegramObject, User
 
+from bot.concurrency import install_commit_before_send, update_transaction
 from bot.context import Clock, current_repos
 from bot.i18n import Translator, language_from_telegram
-from bot.keys.certificates import looks_like_private_key_text
+from bot.keys.secrets import looks_like_private_key_text
 from storage.database import SessionPool
 from storage.encryption import FieldCipher
 from storage.repositories import Repos
@@ -33,7 +36,8 @@ class ContextMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         tg_user: User | None = data.get("event_from_user")
         now = self.clock()
-        async with self.pool() as session:
+        install_commit_before_send(data["bot"])
+        async with self.pool() as session, update_transaction(session):
             repos = Repos.build(session, self.cipher)
             user = await repos.users.get_by_tg(tg_user.id) if tg_user else None
             if user is not None and (user.blocked_at or now - user.last_seen_at > TOUCH_EVERY):
@@ -55,11 +59,16 @@ class ContextMiddleware(BaseMiddleware):
 
 
 class ThrottlingMiddleware(BaseMiddleware):
-    """At most `per_minute` messages/callbacks per user; the first excess one gets a notice."""
+    """A token bucket per user: `per_minute` refill, `burst` at once. An excess message gets
+    one notice, then silence; an excess button press is always answered (with the notice),
+    because Telegram shows a spinner on the button until the bot answers."""
 
-    def __init__(self, per_minute: int, clock: Callable[[], float] = time.monotonic) -> None:
+    def __init__(
+        self, per_minute: int, burst: int | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
         self.rate = per_minute / 60.0
-        self.capacity = float(max(per_minute // 3, 5))
+        self.capacity = float(burst if burst is not None else max(per_minute // 3, 5))
         self.clock = clock
         self.buckets: dict[int, tuple[float, float, bool]] = {}
 
@@ -76,12 +85,11 @@ class ThrottlingMiddleware(BaseMiddleware):
                 self.buckets = {k: v for k, v in self.buckets.items() if v[0] < self.capacity}
             return await handler(event, data)
         self.buckets[user.id] = (tokens, now, True)
-        if not warned:
-            t = data["t"]
-            if isinstance(event, Message):
-                await event.answer(t("throttled"))
-            elif isinstance(event, CallbackQuery):
-                await event.answer(t("throttled"), show_alert=False)
+        if isinstance(event, CallbackQuery):
+            with suppress(TelegramBadRequest):  # a query too old to answer: nothing spins
+                await event.answer(data["t"]("throttled"))
+        elif isinstance(event, Message) and not warned:
+            await event.answer(data["t"]("throttled"))
         return None
 
 

@@ -1,22 +1,34 @@
-"""What `python -m bot run` does: config → database → bot → dispatcher → polling/webhook."""
+"""What `python -m bot run` does: config → database → bot → dispatcher → polling/webhook, and a
+graceful shutdown on SIGTERM/SIGINT (README "Production")."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import signal
+from functools import partial
 
-from aiogram import Bot
+from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 
 from bot.app import build_dispatcher, register_commands
-from bot.config import Settings
+from bot.broadcast.engine import BroadcastEngine
+from bot.config import ConfigError, Settings
 from bot.context import utc_now
+from bot.delivery import LocalPacer
+from bot.health import HealthCheck, add_ops_routes, start_ops_server
 from bot.i18n import Translator
-from bot.scheduler import JobContext, build_scheduler
+from bot.instances import SharedState, build_shared_state
+from bot.job_context import JobContext
+from bot.learning import LearnedLoader, schedule_refresh
+from bot.lifecycle import Lifecycle, RunningJobs, stop_scheduler
+from bot.metrics import Metrics, install_api_metrics
+from bot.qa.service import build_service
+from bot.scheduler import build_scheduler
+from bot.startup import connect
 from storage.database import create_engine, create_session_pool, migrate
 from storage.encryption import FieldCipher
 
@@ -34,6 +46,36 @@ def make_bot(settings: Settings) -> Bot:
     )
 
 
+async def connect_shared_state(settings: Settings, webhook: bool) -> SharedState:
+    url = settings.redis_url.get_secret_value().strip() if settings.redis_url else None
+    shared = build_shared_state(url, settings.update_dedup_seconds)
+    if shared.redis is not None:
+        try:
+            await shared.ping()
+        except Exception as exc:  # the URL may hold a password: name the error type only
+            await shared.close()
+            raise ConfigError(f"REDIS_URL: Redis does not answer ({type(exc).__name__})") from None
+    elif webhook and settings.database_url.startswith("postgresql"):
+        logger.warning(
+            "REDIS_URL is not set: user locks and update de-duplication hold within this "
+            "process only; run a single instance or set REDIS_URL"
+        )
+    return shared
+
+
+async def poll_until(stop: asyncio.Event, bot: Bot, dp: Dispatcher) -> None:
+    """Long polling until `stop` is set (or polling fails, which is raised)."""
+    polling = asyncio.create_task(
+        dp.start_polling(bot, handle_signals=False, close_bot_session=False)
+    )
+    stopped = asyncio.create_task(stop.wait())
+    await asyncio.wait({polling, stopped}, return_when=asyncio.FIRST_COMPLETED)
+    if not polling.done():
+        await dp.stop_polling()  # no getUpdates any more; handlers already started go on
+    stopped.cancel()
+    await polling
+
+
 async def main(settings: Settings, webhook: bool = False) -> None:
     current, old = settings.data_keys()
     cipher = FieldCipher(current, old)
@@ -42,30 +84,80 @@ async def main(settings: Settings, webhook: bool = False) -> None:
     pool = create_session_pool(engine)
     translator = Translator()
     bot = make_bot(settings)
-    dp = build_dispatcher(settings, pool, cipher, translator)
-    scheduler = build_scheduler(JobContext(bot, pool, cipher, translator, settings, utc_now))
+    metrics, lifecycle = Metrics(), Lifecycle()
+    install_api_metrics(bot, metrics, lifecycle)
+    try:
+        shared = await connect_shared_state(settings, webhook)
+    except BaseException:
+        await bot.session.close()
+        await engine.dispose()
+        raise
+    # The one pacer of this bot: reminders, broadcasts and tips all take their slots from it.
+    pacer = LocalPacer(settings.send_rps)
+    broadcasts = BroadcastEngine(bot, pool, cipher, translator, settings, utc_now, pacer)
+    dp = build_dispatcher(
+        settings, pool, cipher, translator, utc_now, qa=build_service(),
+        isolation=shared.isolation, dedup=shared.dedup, metrics=metrics, lifecycle=lifecycle,
+        broadcasts=broadcasts,
+    )
+    scheduler = build_scheduler(
+        JobContext(bot, pool, cipher, translator, settings, utc_now, pacer, broadcasts,
+                   metrics, lifecycle)
+    )
+    learned = LearnedLoader(dp["qa"], pool, cipher)
+    await learned.refresh()  # phrasings admins taught, before the first question
+    schedule_refresh(scheduler, learned)
+    jobs = RunningJobs(scheduler)
+    health = HealthCheck(
+        pool, scheduler, lifecycle, polling=not webhook,
+        redis_ping=shared.ping if shared.redis is not None else None,
+    )
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(sig, stop.set)
+    budget = settings.shutdown_timeout
+    deadline = loop.time() + budget  # re-armed when the shutdown starts
+
+    def remaining() -> float:
+        return max(0.1, deadline - loop.time())
+
+    async def drain() -> None:
+        nonlocal deadline
+        deadline = loop.time() + budget
+        lifecycle.draining = True
+        logger.info("stopping: %d update(s) in flight", lifecycle.in_flight)
+        if not await lifecycle.wait_idle(remaining()):
+            logger.warning("%d update(s) still in flight after %.0f s", lifecycle.in_flight, budget)
+
+    ops = None
     try:
-        await register_commands(bot, translator, settings.admin_ids)
+        commands = partial(register_commands, bot, translator, settings.admin_ids)
+        if not await connect(bot, settings.telegram_api_url, stop, commands):
+            return  # stopped while Telegram was out of reach
         scheduler.start()
+        if not webhook and settings.metrics_port is not None:
+            ops = await start_ops_server(
+                settings.metrics_host, settings.metrics_port, health, metrics
+            )
         logger.info("bot started (%s)", "webhook" if webhook else "long polling")
         if webhook:
             from bot.webhook import serve_webhook
 
-            await serve_webhook(bot, dp, settings, stop)
-        else:
-            polling = asyncio.create_task(
-                dp.start_polling(bot, handle_signals=False, close_bot_session=False)
+            await serve_webhook(
+                bot, dp, settings, stop,
+                routes=lambda app: add_ops_routes(app, health, metrics), drain=drain,
             )
-            await stop.wait()
-            await dp.stop_polling()
-            await polling
+        else:
+            await poll_until(stop, bot, dp)
+            await drain()
     finally:
-        if scheduler.running:
-            scheduler.shutdown(wait=False)
+        lifecycle.draining = True
+        await stop_scheduler(scheduler, jobs, remaining())
+        await lifecycle.run_shutdown_hooks(remaining())  # e.g. delivery code releasing claims
+        if ops is not None:
+            await ops.cleanup()
         await bot.session.close()
+        await shared.close()
         await engine.dispose()
         logger.info("bot stopped")

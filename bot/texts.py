@@ -23,3 +23,17 @@ def split_for_telegram(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
     if rest or not parts:
         parts.append(rest)
     return parts
+
+
+# Bidirectional embeddings/overrides/isolates and marks, zero-width characters, the BOM and
+# control characters (tabs and line breaks aside): invisible in a chat, yet an override shows
+# "‮txt.exe" to the reader as "exe.txt". User text loses them before it is stored or shown.
+_INVISIBLE = dict.fromkeys(
+    [*range(0x00, 0x09), *range(0x0B, 0x20), *range(0x7F, 0xA0), 0x061C, *range(0x200B, 0x2010),
+     *range(0x202A, 0x202F), 0x2060, *range(0x2066, 0x206A), 0xFEFF]
+)
+
+
+def clean_text(text: str) -> str:
+    """`text` without bidi overrides, zero-width and control characters (keeps \\t and \\n)."""
+    return text.translate(_INVISIBLE)

@@ -7,14 +7,17 @@ from aiogram import Router
 from bot.config import Settings
 from handlers import (
     broadcast,
+    edits,
     fallback,
     groups,
     keys,
     language,
+    membership,
     privacy,
     questions,
     reminders,
     start,
+    teach,
 )
 
 
@@ -22,11 +25,14 @@ def build_root_router(settings: Settings) -> Router:
     root = Router(name="root")
     root.include_routers(
         groups.build_router(),
+        membership.build_router(),  # my_chat_member: blocked / unblocked, nothing else
+        edits.build_router(),  # edited_message only: secrets added by an edit, fresh answers
         start.build_router(),
         language.build_router(),
         privacy.build_router(),
         keys.build_router(),  # early: deletes private keys sent in any state
         broadcast.build_router(settings),  # admins' /broadcast dialog, refusal for others
+        teach.build_router(settings),  # admins' /stats and /learned: teach the matcher
         # Feature routers (admin, keys, reminders, …) are added here, one line each.
         reminders.build_router(),
         questions.build_router(settings),  # free text is a question: after every dialog

@@ -13,6 +13,7 @@ from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, Telegram
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import TextFn
+from bot.keys.service import Tap
 
 MENU_ACTIONS = ("addkey", "mykeys", "reminders", "faq", "language")
 
@@ -68,6 +69,27 @@ async def reply_to(query: CallbackQuery, text: str, **kwargs: Any) -> None:
     """Answer a button press with a new message in the chat where the button was."""
     assert query.bot is not None
     await query.bot.send_message(chat_of(query), text, **kwargs)
+
+
+def tap_of(query: CallbackQuery, action: str) -> Tap:
+    """This press as an idempotency key: the message under which the button sits, and the
+    action. Pressing the same button again gives the same key; any other button another."""
+    if query.message is None:  # a button under an inline-mode message
+        return Tap(query.from_user.id, query.inline_message_id or query.id, action)
+    return Tap(query.message.chat.id, query.message.message_id, action)
+
+
+async def show(query: CallbackQuery, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
+    """Put `text` in place of the pressed message (a card changes, it is not copied); send it
+    anew only when that message cannot be edited any more."""
+    if isinstance(query.message, Message):
+        try:
+            await query.message.edit_text(text, reply_markup=markup)
+            return
+        except TelegramBadRequest as e:
+            if "not modified" in str(e):  # the same text again: nothing to do
+                return
+    await reply_to(query, text, reply_markup=markup)
 
 
 async def delete_quietly(message: Message) -> bool:

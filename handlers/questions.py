@@ -1,22 +1,21 @@
-"""Free-text questions → knowledge-base answers, /faq, 👍/👎 feedback and /stats for admins."""
+"""Free-text questions → knowledge-base answers, /faq and 👍/👎 feedback."""
 
 from __future__ import annotations
 
-import html
 import logging
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
+from aiogram.types import CallbackQuery, InaccessibleMessage, InlineKeyboardMarkup, Message
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import Settings
 from bot.i18n import TextFn, Translator
-from bot.qa.service import QAResult, QAService, looks_like_secret
-from bot.texts import split_for_telegram
+from bot.keys.secrets import looks_like_secret
+from bot.qa.service import QAResult, QAService
 from handlers.common import MenuCallback, delete_quietly, reply_to
 from storage.encryption import FieldCipher
 from storage.repositories import Repos
@@ -38,19 +37,26 @@ class FeedbackCallback(CallbackData, prefix="fb"):
     up: bool
 
 
-def answer_keyboard(qa: QAService, result: QAResult, t: TextFn) -> InlineKeyboardMarkup | None:
+def answer_keyboard(
+    qa: QAService, result: QAResult, t: TextFn, votes: bool = True
+) -> InlineKeyboardMarkup | None:
+    """Related topics, and 👍/👎 only in a private chat: in a group anyone could press them."""
     if result.topic is None:
         return None
     kb = InlineKeyboardBuilder()
-    kb.button(text=t("btn-helpful"), callback_data=FeedbackCallback(topic=result.topic, up=True))
-    kb.button(
-        text=t("btn-not-helpful"), callback_data=FeedbackCallback(topic=result.topic, up=False)
-    )
+    if votes:
+        up, down = (FeedbackCallback(topic=result.topic, up=v) for v in (True, False))
+        kb.button(text=t("btn-helpful"), callback_data=up)
+        kb.button(text=t("btn-not-helpful"), callback_data=down)
     for related in result.related[:2]:
         title = qa.kb.text(related, result.lang).title
         kb.button(text=title, callback_data=TopicCallback(id=related))
-    kb.adjust(2, 1, 1)
-    return kb.as_markup()
+    kb.adjust(2, 1, 1) if votes else kb.adjust(1)
+    return kb.as_markup() if list(kb.buttons) else None
+
+
+def in_private(message: Message | InaccessibleMessage | None) -> bool:
+    return message is None or message.chat.type == ChatType.PRIVATE
 
 
 # Small talk that deserves a friendly word rather than "I don't know this one".
@@ -93,10 +99,11 @@ async def reply_with_answer(
     body = result.answer
     if result.answered_in_other_language:
         body += "\n\n" + t("questions-answered-in-other-language")
-    if result.topic is None:
+    if result.topic is None and not result.learned:  # an admin's "out of scope" is decided
         await repos.questions.log_unanswered(text, result.lang, result.score, now)
         logger.info("question without a topic (score %.2f)", result.score)
-    await message.answer(body, reply_markup=answer_keyboard(qa, result, t))
+    votes = in_private(message)
+    await message.answer(body, reply_markup=answer_keyboard(qa, result, t, votes))
 
 
 async def on_question(
@@ -172,7 +179,8 @@ async def on_topic(
         await reply_to(query, t("stale-button"))
         return
     result = qa.topic_result(callback_data.id, lang)
-    await reply_to(query, result.answer, reply_markup=answer_keyboard(qa, result, t))
+    votes = in_private(query.message)
+    await reply_to(query, result.answer, reply_markup=answer_keyboard(qa, result, t, votes))
 
 
 async def on_feedback(
@@ -196,27 +204,6 @@ async def on_feedback(
     await query.answer(t("questions-thanks-feedback" if fresh else "questions-already-rated"))
 
 
-async def cmd_stats(message: Message, repos: Repos, t: TextFn, now: datetime) -> None:
-    lines = [t("stats-title"), "", t("stats-unanswered-title")]
-    top = await repos.questions.top_unanswered(now - timedelta(days=30))
-    lines += [t("stats-unanswered-line", text=_escape(q), count=n) for q, n in top] or [
-        t("stats-unanswered-none")
-    ]
-    lines += ["", t("stats-feedback-title")]
-    counts = await repos.questions.feedback_counts()
-    lines += [
-        t("stats-feedback-line", topic=topic, up=up, down=down)
-        for topic, (up, down) in sorted(counts.items(), key=lambda kv: -kv[1][1])
-    ] or [t("stats-feedback-none")]
-    # Ten long anonymised questions plus twenty topics can pass Telegram's 4096 characters.
-    for part in split_for_telegram("\n".join(lines)):
-        await message.answer(part)
-
-
-def _escape(text: str) -> str:
-    return html.escape(text, quote=False)
-
-
 async def addressed_to_bot(message: Message, bot: Bot) -> bool:
     """In groups the bot speaks only when mentioned or replied to."""
     reply = message.reply_to_message
@@ -233,13 +220,13 @@ def build_router(settings: Settings) -> Router:
     router = Router(name=__name__)
     private = F.chat.type == ChatType.PRIVATE
     router.message.register(cmd_faq, Command("faq"))
-    router.message.register(
-        cmd_stats, Command("stats"), private, F.from_user.id.in_(settings.admin_ids)
-    )
     router.callback_query.register(on_menu_faq, MenuCallback.filter(F.action == "faq"))
     router.callback_query.register(on_faq_section, FaqSectionCallback.filter())
     router.callback_query.register(on_topic, TopicCallback.filter())
-    router.callback_query.register(on_feedback, FeedbackCallback.filter())
+    # Votes count only from private chats; an old group button gets the stale-button alert.
+    router.callback_query.register(
+        on_feedback, FeedbackCallback.filter(), F.message.chat.type == ChatType.PRIVATE
+    )
     question = F.text & ~F.text.startswith("/")
     router.message.register(on_question, private, question, StateFilter(None))
     router.message.register(on_question, F.chat.type.in_(GROUPS), question, addressed_to_bot)

@@ -1,7 +1,8 @@
 """Broadcasts and their deliveries: one row per recipient, claimed before each send.
 
-Delivery status: pending → claimed → sent | failed | blocked | missing; claimed rows whose sender
-died become `unknown` (never re-sent: see bot/broadcast/engine.py), and pending rows become
+Delivery status: pending → claimed → sent | failed | blocked | missing | unknown (a network error
+mid-send) | pending (Telegram does not have it); claimed rows whose sender died become `unknown`
+too (never re-sent: see bot/broadcast/engine.py), and pending rows become
 `cancelled` or `excluded` (the user opted out or blocked the bot after the audience was fixed).
 """
 

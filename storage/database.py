@@ -8,7 +8,7 @@ from typing import Any
 
 from alembic import command
 from alembic.config import Config
-from sqlalchemy import event
+from sqlalchemy import event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -49,6 +49,12 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 def create_session_pool(engine: AsyncEngine) -> SessionPool:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def ping(pool: SessionPool) -> None:
+    """`SELECT 1` on a pooled connection; raises when the database is unreachable."""
+    async with pool() as session:
+        await session.execute(text("SELECT 1"))
 
 
 def alembic_config(url: str) -> Config:

@@ -62,4 +62,5 @@ class KeyDTO:
     last_activity_at: datetime
     reminders_stopped: bool
     password_changed: bool
+    last_used_at: datetime | None = None
     renewals: list[tuple[date, date, datetime]] = field(default_factory=list)

@@ -4,16 +4,22 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.texts import clean_text
 from storage.dto import KeyDraft, KeyDTO
 from storage.encryption import FieldCipher
 from storage.models import KeyRenewal, Reminder, SigningKey
 
 EDITABLE = {"kind", "holder", "purpose", "issued_on", "expires_on", "label", "storage_note",
             "company", "reminders_stopped", "password_changed", "cert_info"}
+FLAGS = {"reminders_stopped", "password_changed"}
 ENCRYPTED = {"label": "label_enc", "storage_note": "storage_enc", "company": "company_enc"}
+
+
+def _clean(text: str | None) -> str | None:
+    return None if text is None else clean_text(text)
 
 
 class KeyRepo:
@@ -31,15 +37,17 @@ class KeyRepo:
             purpose=row.purpose,
             issued_on=row.issued_on,
             expires_on=row.expires_on,
-            label=c.decrypt(row.label_enc, "keys.label"),
-            storage_note=c.decrypt_opt(row.storage_enc, "keys.storage_note"),
-            company=c.decrypt_opt(row.company_enc, "keys.company"),
+            # Cleaned on the way in too; here for rows stored before that (they are shown).
+            label=clean_text(c.decrypt(row.label_enc, "keys.label")),
+            storage_note=_clean(c.decrypt_opt(row.storage_enc, "keys.storage_note")),
+            company=_clean(c.decrypt_opt(row.company_enc, "keys.company")),
             cert_info=None if row.cert_enc is None else c.decrypt_json(row.cert_enc, "keys.cert"),
             created_at=row.created_at,
             updated_at=row.updated_at,
             last_activity_at=row.last_activity_at,
             reminders_stopped=row.reminders_stopped,
             password_changed=row.password_changed,
+            last_used_at=row.last_used_at,
             renewals=[(r.old_expires_on, r.new_expires_on, r.renewed_at) for r in renewals or []],
         )
 
@@ -137,11 +145,42 @@ class KeyRepo:
             return await self.update(user_id, key_id, now, expires_on=new_expiry)
         return await self.update(user_id, key_id, now, expires_on=new_expiry, issued_on=issued_on)
 
-    async def mark_used(self, user_id: int, key_id: int, now: datetime) -> bool:
+    async def mark_used(
+        self, user_id: int, key_id: int, now: datetime, since: datetime | None = None
+    ) -> bool:
+        """Record "used today". With `since`, only if not already recorded at or after it
+        (the start of the user's day): the row count then tells a repeat from the first."""
+        conditions = [SigningKey.id == key_id, SigningKey.user_id == user_id]
+        if since is not None:
+            conditions.append(
+                or_(SigningKey.last_used_at.is_(None), SigningKey.last_used_at < since)
+            )
+        result = await self.session.execute(
+            update(SigningKey).where(*conditions).values(last_used_at=now, last_activity_at=now)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def touch(self, user_id: int, key_id: int, now: datetime) -> bool:
+        """A sign of life that is not a use ("the key is still where it was")."""
         result = await self.session.execute(
             update(SigningKey)
             .where(SigningKey.id == key_id, SigningKey.user_id == user_id)
             .values(last_activity_at=now)
+        )
+        return bool(result.rowcount)  # type: ignore[attr-defined]
+
+    async def set_flag(
+        self, user_id: int, key_id: int, now: datetime, name: str, value: bool
+    ) -> bool:
+        """Set a boolean field only if it differs: False means it already had that value
+        (or the key is not the user's), so a repeated press changes nothing."""
+        if name not in FLAGS:
+            raise ValueError(f"not a flag: {name}")
+        column = getattr(SigningKey, name)
+        result = await self.session.execute(
+            update(SigningKey)
+            .where(SigningKey.id == key_id, SigningKey.user_id == user_id, column != value)
+            .values({name: value, "updated_at": now})
         )
         return bool(result.rowcount)  # type: ignore[attr-defined]
 

@@ -100,9 +100,22 @@ class SigningKey(Base):
     cert_enc: Mapped[bytes | None] = mapped_column(LargeBinary)  # JSON: CN, masked IIN, serial
     created_at: Mapped[datetime] = mapped_column(TZDateTime)
     updated_at: Mapped[datetime] = mapped_column(TZDateTime)
+    # Any sign of the key (added, used, "still here"): drives the whereabouts reminder.
     last_activity_at: Mapped[datetime] = mapped_column(TZDateTime)
+    # Only when the user said "used today"; None until then.
+    last_used_at: Mapped[datetime | None] = mapped_column(TZDateTime)
     reminders_stopped: Mapped[bool] = mapped_column(Boolean, default=False)
     password_changed: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+class ActionClaim(Base):
+    """A button press that already had its effect: an idempotency key, so a double tap acts
+    once. The key is an HMAC (blind index) of chat, message and action, never a raw id."""
+
+    __tablename__ = "action_claims"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(TZDateTime, index=True)
 
 
 class KeyRenewal(Base):
@@ -187,15 +200,32 @@ class TipSent(Base):
 
 
 class UnansweredQuestion(Base):
-    """Anonymised question text the matcher could not place (no user link)."""
+    """A question the matcher could not place: redacted, encrypted, no user link, deleted after
+    UNANSWERED_RETENTION_DAYS. group_key (a blind index of the normalised text) groups repeats."""
 
     __tablename__ = "unanswered_questions"
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
-    text: Mapped[str] = mapped_column(String(300))
+    text_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    group_key: Mapped[str] = mapped_column(String(64), index=True)
     lang: Mapped[str] = mapped_column(String(2))
     score: Mapped[float] = mapped_column()
     asked_at: Mapped[datetime] = mapped_column(TZDateTime, index=True)
+
+
+class LearnedPhrasing(Base):
+    """A real question an admin attached to a topic (topic None: out of scope); redacted,
+    encrypted, no link to who asked it. created_by is the admin's blind index."""
+
+    __tablename__ = "learned_phrasings"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True, autoincrement=True)
+    text_index: Mapped[str] = mapped_column(String(64), unique=True)
+    topic: Mapped[str | None] = mapped_column(String(40))
+    lang: Mapped[str] = mapped_column(String(2))
+    text_enc: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(TZDateTime)
+    created_by: Mapped[str] = mapped_column(String(64))
 
 
 class Feedback(Base):

@@ -1,50 +1,103 @@
-"""Unanswered questions (anonymised, no user link) and 👍/👎 feedback per topic."""
+"""Unanswered questions (redacted, encrypted, no user link) and 👍/👎 feedback per topic."""
 
 from __future__ import annotations
 
-import re
+from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from bot.qa.redact import question_key, redact
+from storage.encryption import FieldCipher
 from storage.models import Feedback, UnansweredQuestion
 
-MAX_STORED = 300
-_EMAIL = re.compile(r"\S+@\S+")
-_LINK = re.compile(r"https?://\S+|@\w+")
-_DIGITS = re.compile(r"\d")
+TEXT_CONTEXT = "unanswered.text"
 
 
-def anonymise(text: str) -> str:
-    """Keep the wording admins need, drop what could identify someone: numbers, mails, links."""
-    text = _EMAIL.sub("<email>", text)
-    text = _LINK.sub("<link>", text)
-    text = _DIGITS.sub("#", text)
-    return " ".join(text.split())[:MAX_STORED]
+def phrasing_index(cipher: FieldCipher, text: str) -> str:
+    """Blind index of a question's normalised form: equal for repeats, readable by nobody."""
+    return cipher.blind_index("question:" + question_key(redact(text)))
+
+
+@dataclass(frozen=True, slots=True)
+class UnansweredGroup:
+    """Repeats of one unanswered question: the latest row's id and text, and how many."""
+
+    id: int
+    text: str
+    lang: str
+    count: int
 
 
 class QuestionRepo:
-    def __init__(self, session: AsyncSession) -> None:
+    def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
         self.session = session
+        self.cipher = cipher
 
     async def log_unanswered(self, text: str, lang: str, score: float, now: datetime) -> None:
+        kept = redact(text)
+        if not kept:
+            return
         self.session.add(
-            UnansweredQuestion(text=anonymise(text), lang=lang, score=score, asked_at=now)
+            UnansweredQuestion(
+                text_enc=self.cipher.encrypt(kept, TEXT_CONTEXT),
+                group_key=phrasing_index(self.cipher, kept),
+                lang=lang,
+                score=score,
+                asked_at=now,
+            )
         )
         await self.session.flush()
 
-    async def top_unanswered(self, since: datetime, limit: int = 10) -> list[tuple[str, int]]:
-        count = func.count().label("n")
-        rows = await self.session.execute(
-            select(UnansweredQuestion.text, count)
-            .where(UnansweredQuestion.asked_at >= since)
-            .group_by(UnansweredQuestion.text)
-            .order_by(count.desc(), UnansweredQuestion.text)
-            .limit(limit)
+    async def top_unanswered(self, since: datetime, limit: int = 10) -> list[UnansweredGroup]:
+        """The most repeated questions asked since `since`, most repeated first."""
+        count, last = func.count().label("n"), func.max(UnansweredQuestion.id).label("last")
+        rows = (
+            await self.session.execute(
+                select(last, count)
+                .where(UnansweredQuestion.asked_at >= since)
+                .group_by(UnansweredQuestion.group_key)
+                .order_by(count.desc(), last.desc())
+                .limit(limit)
+            )
+        ).all()
+        latest = {
+            q.id: q
+            for q in await self.session.scalars(
+                select(UnansweredQuestion).where(UnansweredQuestion.id.in_([r[0] for r in rows]))
+            )
+        }
+        return [self._group(latest[row_id], int(n)) for row_id, n in rows]
+
+    def _group(self, row: UnansweredQuestion, count: int) -> UnansweredGroup:
+        return UnansweredGroup(row.id, self.cipher.decrypt(row.text_enc, TEXT_CONTEXT), row.lang,
+                               count)
+
+    async def get(self, question_id: int) -> UnansweredGroup | None:
+        row = await self.session.get(UnansweredQuestion, question_id)
+        return None if row is None else self._group(row, 1)
+
+    async def take_group(self, question_id: int) -> UnansweredGroup | None:
+        """Delete the question and its repeats once an admin decided; None if already gone
+        (another tap, another admin or the retention purge got there first)."""
+        row = await self.session.get(UnansweredQuestion, question_id)
+        if row is None:
+            return None
+        group = self._group(row, 1)
+        result = await self.session.execute(
+            delete(UnansweredQuestion).where(UnansweredQuestion.group_key == row.group_key)
         )
-        return [(text, int(n)) for text, n in rows.all()]
+        removed = int(result.rowcount)  # type: ignore[attr-defined]
+        return UnansweredGroup(group.id, group.text, group.lang, removed) if removed else None
+
+    async def purge_unanswered(self, before: datetime) -> int:
+        """Delete questions asked before `before` (the retention period); how many went."""
+        result = await self.session.execute(
+            delete(UnansweredQuestion).where(UnansweredQuestion.asked_at < before)
+        )
+        return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def record_feedback(
         self, vote_key: str, topic: str, helpful: bool, now: datetime

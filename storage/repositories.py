@@ -7,9 +7,11 @@ from dataclasses import dataclass
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.broadcasts import BroadcastRepo
+from storage.claims import ClaimRepo
 from storage.encryption import FieldCipher
 from storage.fsm import FsmRepo
 from storage.keys import KeyRepo
+from storage.learned import LearnedRepo
 from storage.questions import QuestionRepo
 from storage.reminders import ReminderRepo
 from storage.users import UserRepo
@@ -24,6 +26,8 @@ class Repos:
     reminders: ReminderRepo
     broadcasts: BroadcastRepo
     questions: QuestionRepo
+    claims: ClaimRepo
+    learned: LearnedRepo
 
     @classmethod
     def build(cls, session: AsyncSession, cipher: FieldCipher) -> Repos:
@@ -34,7 +38,9 @@ class Repos:
             fsm=FsmRepo(session, cipher),
             reminders=ReminderRepo(session),
             broadcasts=BroadcastRepo(session, cipher),
-            questions=QuestionRepo(session),
+            questions=QuestionRepo(session, cipher),
+            claims=ClaimRepo(session, cipher),
+            learned=LearnedRepo(session, cipher),
         )
 
     async def commit(self) -> None:

@@ -12,8 +12,11 @@ import pytest
 from aiogram import Bot, Dispatcher
 
 from bot.app import build_dispatcher
+from bot.broadcast.engine import BroadcastEngine
 from bot.config import Settings
+from bot.delivery import LocalPacer
 from bot.i18n import Translator
+from bot.qa.service import QAService, build_service
 from storage.database import SessionPool, create_engine, create_session_pool, migrate
 from storage.encryption import FieldCipher
 from tests.support.telegram import RecordingSession, UpdateFactory, make_bot
@@ -43,6 +46,12 @@ def clock() -> FakeClock:
 @pytest.fixture(scope="session")
 def translator() -> Translator:
     return Translator()
+
+
+@pytest.fixture(scope="session")
+def qa_service() -> QAService:
+    """Built once, as the bot builds it once at start-up."""
+    return build_service()
 
 
 @pytest.fixture
@@ -95,14 +104,33 @@ def session(bot: Bot) -> RecordingSession:
 
 
 @pytest.fixture
+def pacer() -> LocalPacer:
+    """The bot's one pacer, wide open: handler tests are not about pacing."""
+    return LocalPacer(10_000.0, per_chat_interval=0.0)
+
+
+@pytest.fixture
+def broadcasts(
+    bot: Bot, pool: SessionPool, cipher: FieldCipher, translator: Translator,
+    settings: Settings, clock: FakeClock, pacer: LocalPacer,
+) -> BroadcastEngine:
+    """The broadcast engine the dispatcher's admin dialog starts broadcasts on."""
+    return BroadcastEngine(bot, pool, cipher, translator, settings, clock, pacer)
+
+
+@pytest.fixture
 def dp(
     settings: Settings,
     pool: SessionPool,
     cipher: FieldCipher,
     translator: Translator,
     clock: FakeClock,
+    qa_service: QAService,
+    broadcasts: BroadcastEngine,
 ) -> Dispatcher:
-    return build_dispatcher(settings, pool, cipher, translator, clock)
+    return build_dispatcher(
+        settings, pool, cipher, translator, clock, qa=qa_service, broadcasts=broadcasts
+    )
 
 
 @pytest.fixture
@@ -117,6 +145,9 @@ def kk_user() -> UpdateFactory:
 
 # PostgreSQL started by the tests themselves (initdb + pg_ctl on 127.0.0.1).
 from tests.infra.postgres import postgres_server, postgres_url  # noqa: E402,F401
+
+# Redis started by the tests themselves (redis-server on 127.0.0.1, no persistence).
+from tests.infra.redis import redis_server, redis_url  # noqa: E402,F401
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

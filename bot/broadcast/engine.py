@@ -4,26 +4,28 @@ Each delivery row goes pending → claimed (committed) → one send → sent/blo
 The claim is taken right after the pacer grants a slot, so only the message in flight sits in
 the window between "Telegram accepted it" and "the row says sent". If the process dies there
 (kill -9, power loss), the row stays `claimed`; once older than `stale_after` it becomes `unknown`
-and is never sent again: at most one message per worker may be missed, none is ever duplicated.
-Everything still `pending` is picked up by the next run (scheduler job at start-up and every
-minute), so a restart skips nobody else.
+and is never sent again. A network error in the middle of the request (timeout, dropped
+connection, 5xx) is the same window without a crash: the row is `unknown` at once, not re-sent.
+So a recipient gets a broadcast at most once; at most one message per worker may be missed in a
+crash. A connection that could not even be opened sent nothing: retried a few times, then the
+row goes back to `pending`. Everything still `pending` is picked up by the next run (scheduler
+job at start-up and every minute), so a restart skips nobody else.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-import weakref
+from dataclasses import replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
 
-from bot.broadcast.pacing import Pacer
 from bot.broadcast.report import Reporter
-from bot.broadcast.sender import Outcome, send_paced
 from bot.config import Settings
 from bot.context import Clock
+from bot.delivery import Outcome, Pacer, Policy, send_with_retry
 from bot.i18n import Translator
 from storage.broadcasts import BroadcastDTO, Counts, Recipient
 from storage.database import SessionPool
@@ -32,27 +34,35 @@ from storage.repositories import Repos
 
 logger = logging.getLogger(__name__)
 
-# allow_paid_broadcast lifts Telegram's ~30 msg/s cap (up to 1000/s, paid in Stars).
-PAID_RPS = 100.0
 BATCH = 200
+# A long 429 storm hands the row back to the queue instead of holding its claim; a connection
+# that cannot be opened is retried briefly. Network errors mid-request are never retried.
+POLICY = Policy(max_attempts=9, connect_retries=3, backoff=0.5)
+STATUS = {
+    Outcome.SENT: "sent",
+    Outcome.BLOCKED: "blocked",
+    Outcome.CHAT_NOT_FOUND: "missing",
+    Outcome.REJECTED: "failed",
+    Outcome.UNKNOWN: "unknown",  # Telegram may have it: never sent again
+    Outcome.RETRY_LATER: "pending",  # Telegram does not have it: the next run sends it
+}
 
 
 class BroadcastEngine:
-    """Runs broadcasts as tasks of this process; one engine per session pool (engine_for)."""
+    """Runs broadcasts as tasks of this process. Built once at start-up and shared by the admin
+    dialog and the scheduler, so a broadcast never runs twice in one process."""
 
     def __init__(
         self, bot: Bot, pool: SessionPool, cipher: FieldCipher, translator: Translator,
-        settings: Settings, clock: Clock, *, workers: int = 4, progress_every: float = 5.0,
-        stale_after: timedelta = timedelta(minutes=2), rps: float | None = None,
+        settings: Settings, clock: Clock, pacer: Pacer, *, workers: int = 4,
+        progress_every: float = 5.0, stale_after: timedelta = timedelta(minutes=2),
+        policy: Policy = POLICY,
     ) -> None:
         self.bot, self.pool, self.cipher, self.clock = bot, pool, cipher, clock
         self.tz = ZoneInfo(settings.bot_timezone)
         self.workers, self.stale_after = workers, stale_after
-        self.rps = rps or settings.broadcast_rps
-        self.paid_rps = max(PAID_RPS, self.rps)
-        self.pacer = Pacer(global_rps=self.rps)
-        self.paid_pacer = Pacer(global_rps=self.paid_rps)
-        self.reporter = Reporter(bot, translator, progress_every)
+        self.pacer, self.policy = pacer, policy
+        self.reporter = Reporter(bot, pool, cipher, translator, pacer, progress_every)
         self.tasks: dict[int, asyncio.Task[Counts | None]] = {}
 
     def repos(self, session: object) -> Repos:
@@ -82,11 +92,10 @@ class BroadcastEngine:
         b = await self._begin(broadcast_id)
         if b is None:
             return None
-        pacer = self.paid_pacer if b.paid else self.pacer
         queue: asyncio.Queue[Recipient | None] = asyncio.Queue(maxsize=self.workers * 4)
-        tasks = [asyncio.create_task(self._worker(b, queue, pacer)) for _ in range(self.workers)]
+        tasks = [asyncio.create_task(self._worker(b, queue)) for _ in range(self.workers)]
         tasks.append(asyncio.create_task(self._produce(b.id, queue)))
-        progress = asyncio.create_task(self.reporter.loop(self, b, pacer))
+        progress = asyncio.create_task(self.reporter.loop(b))
         try:
             # A dead task (a bug, or a simulated crash) must stop the run, not hang the queue.
             done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
@@ -95,7 +104,7 @@ class BroadcastEngine:
         finally:
             for task in (*tasks, progress):
                 task.cancel()
-        return await self._conclude(b, pacer)
+        return await self._conclude(b)
 
     async def _begin(self, broadcast_id: int) -> BroadcastDTO | None:
         now = self.clock()
@@ -117,7 +126,7 @@ class BroadcastEngine:
                 await session.commit()
                 b = await repos.broadcasts.get(broadcast_id)
         if b is not None:
-            await self.reporter.open(self, b)
+            await self.reporter.open(b)
         return b
 
     async def _produce(self, broadcast_id: int, queue: asyncio.Queue[Recipient | None]) -> None:
@@ -137,40 +146,39 @@ class BroadcastEngine:
         for _ in range(self.workers):
             await queue.put(None)  # one stop signal per worker
 
-    async def _worker(
-        self, b: BroadcastDTO, queue: asyncio.Queue[Recipient | None], pacer: Pacer
-    ) -> None:
+    async def _worker(self, b: BroadcastDTO, queue: asyncio.Queue[Recipient | None]) -> None:
         while (recipient := await queue.get()) is not None:
             try:
-                await self._deliver(b, recipient, pacer)
+                await self._deliver(b, recipient)
             except Exception as exc:  # noqa: BLE001 - one bad row must not stop the broadcast
                 # The row stays claimed and becomes `unknown`: better than a possible duplicate.
                 logger.error("broadcast %s delivery failed: %s", b.id, type(exc).__name__)
 
-    async def _deliver(self, b: BroadcastDTO, r: Recipient, pacer: Pacer) -> None:
+    async def _deliver(self, b: BroadcastDTO, r: Recipient) -> None:
         if not r.eligible:
             async with self.pool() as session:
                 await self.repos(session).broadcasts.settle(r.delivery_id, "excluded", self.clock())
                 await session.commit()
             return
-        await pacer.acquire(r.chat_id)
+        policy = replace(self.policy, paid=b.paid)
+        await self.pacer.acquire(r.chat_id, paid=b.paid)
         async with self.pool() as session:
             if not await self.repos(session).broadcasts.claim(r.delivery_id, self.clock()):
                 return  # another process took it, or the broadcast was cancelled
             await session.commit()
-        outcome, error = await send_paced(
-            self.bot, pacer, r.chat_id, b.text(r.lang), paid=b.paid, acquired=True
+        result = await send_with_retry(
+            self.bot, self.pacer, r.chat_id, b.text(r.lang), policy, acquired=True
         )
         now = self.clock()
         async with self.pool() as session:
             repos = self.repos(session)
-            status = "pending" if outcome is Outcome.RETRY else outcome.value
-            await repos.broadcasts.settle(r.delivery_id, status, now, error)
-            if outcome in (Outcome.BLOCKED, Outcome.MISSING):
+            status = STATUS[result.outcome]
+            await repos.broadcasts.settle(r.delivery_id, status, now, result.error)
+            if result.outcome in (Outcome.BLOCKED, Outcome.CHAT_NOT_FOUND):
                 await repos.users.mark_blocked(r.user_id, now)
             await session.commit()
 
-    async def _conclude(self, b: BroadcastDTO, pacer: Pacer) -> Counts:
+    async def _conclude(self, b: BroadcastDTO) -> Counts:
         now = self.clock()
         async with self.pool() as session:
             repos = self.repos(session)
@@ -183,20 +191,6 @@ class BroadcastEngine:
                 )
             await session.commit()
         if finished:
-            await self.reporter.final(self, b, counts, pacer)
+            await self.reporter.final(b, counts)
         return counts
 
-
-_engines: weakref.WeakKeyDictionary[SessionPool, BroadcastEngine] = weakref.WeakKeyDictionary()
-
-
-def engine_for(
-    bot: Bot, pool: SessionPool, cipher: FieldCipher, translator: Translator,
-    settings: Settings, clock: Clock,
-) -> BroadcastEngine:
-    """The engine of this process for this database, shared by the admin dialog and the
-    scheduler so a broadcast never runs twice in one process."""
-    engine = _engines.get(pool)
-    if engine is None:
-        engine = _engines[pool] = BroadcastEngine(bot, pool, cipher, translator, settings, clock)
-    return engine

@@ -5,28 +5,29 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime, timedelta
-from zoneinfo import ZoneInfo
 
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 from apscheduler.triggers.cron import CronTrigger
 
-from bot.broadcast.engine import BroadcastEngine, engine_for
-from bot.broadcast.sender import Outcome, send_paced
 from bot.broadcast.tips import TipsLibrary, load_tips
+from bot.constants import KZ_TZ, LANGUAGES
+from bot.delivery import Outcome, Policy, send_with_retry
 from bot.i18n import LOCALES_DIR
-from bot.scheduler import JobContext
+from bot.job_context import JobContext
 from storage.broadcasts import Audience
 from storage.repositories import Repos
 from storage.weekly_tips import TipRecipient, WeeklyTipsRepo
 
 logger = logging.getLogger(__name__)
 
-ALMATY = ZoneInfo("Asia/Almaty")
 CAMPAIGN = "data-protection-day"  # 28 January, Data Protection Day
 WEEK_GAP = timedelta(days=6)  # a re-run within the week sends nobody a second tip
+TIP_SENDERS = 4  # tips in flight at once: the pacer keeps the rate, this hides latency
+# A tip is recorded before it is sent, so anything but SENT is one lost tip (never a repeat).
+TIP_POLICY = Policy(max_attempts=9, connect_retries=3, backoff=0.5)
 
 
-async def send_weekly_tips(ctx: JobContext, engine: BroadcastEngine, library: TipsLibrary) -> int:
+async def send_weekly_tips(ctx: JobContext, library: TipsLibrary) -> int:
     """One rotation tip to every user who wants them and has had none this week."""
     now, after, sent = ctx.clock(), 0, 0
     while True:
@@ -35,16 +36,13 @@ async def send_weekly_tips(ctx: JobContext, engine: BroadcastEngine, library: Ti
         if not batch:
             return sent
         after = batch[-1].user_id
-        # A few at a time: the pacer keeps the rate, concurrency hides network latency.
-        for i in range(0, len(batch), engine.workers):
-            chunk = batch[i : i + engine.workers]
-            results = await asyncio.gather(*(_tip(ctx, engine, library, r) for r in chunk))
+        for i in range(0, len(batch), TIP_SENDERS):
+            chunk = batch[i : i + TIP_SENDERS]
+            results = await asyncio.gather(*(_tip(ctx, library, r) for r in chunk))
             sent += sum(results)
 
 
-async def _tip(
-    ctx: JobContext, engine: BroadcastEngine, lib: TipsLibrary, r: TipRecipient
-) -> bool:
+async def _tip(ctx: JobContext, lib: TipsLibrary, r: TipRecipient) -> bool:
     now = ctx.clock()
     async with ctx.pool() as session:
         repo = WeeklyTipsRepo(session, ctx.cipher)
@@ -54,19 +52,17 @@ async def _tip(
             return False
         await session.commit()  # recorded before sending: a crash loses one tip, never repeats
     text = lib.text(tip_id, r.lang) + "\n\n" + ctx.translator.get(r.lang, "broadcast-weekly-footer")
-    outcome, _ = await send_paced(ctx.bot, engine.pacer, r.chat_id, text)
-    if outcome in (Outcome.BLOCKED, Outcome.MISSING):
+    result = await send_with_retry(ctx.bot, ctx.pacer, r.chat_id, text, TIP_POLICY)
+    if result.outcome in (Outcome.BLOCKED, Outcome.CHAT_NOT_FOUND):
         async with ctx.pool() as session:
             await Repos.build(session, ctx.cipher).users.mark_blocked(r.user_id, now)
             await session.commit()
-    return outcome is Outcome.SENT
+    return result.outcome is Outcome.SENT
 
 
-async def create_campaign(
-    ctx: JobContext, engine: BroadcastEngine, library: TipsLibrary, now: datetime
-) -> int | None:
+async def create_campaign(ctx: JobContext, library: TipsLibrary, now: datetime) -> int | None:
     """On 28 January (Almaty) create and start this year's campaign broadcast, once a year."""
-    local = now.astimezone(ALMATY)
+    local = now.astimezone(KZ_TZ)
     tips = library.campaign(CAMPAIGN)
     if (local.month, local.day) != (1, 28) or not tips:
         return None
@@ -77,35 +73,35 @@ async def create_campaign(
         repos = Repos.build(session, ctx.cipher)
         if await repos.broadcasts.campaign_exists(key):
             return None
-        texts = {lang: tip.text(lang) for lang in ("kk", "ru")}
+        texts: dict[str, str] = {lang: tip.text(lang) for lang in LANGUAGES}
         broadcast_id = await repos.broadcasts.create(
             None, texts, Audience(kind="all", campaign=key), now, now, progress_chat=admin_chat
         )
         await repos.broadcasts.audit(None, "campaign.create", {"id": broadcast_id, "tip": tip.id,
                                                                "campaign": key}, now)
         await session.commit()
-    engine.start(broadcast_id)
+    ctx.broadcasts.start(broadcast_id)
     return broadcast_id
 
 
-async def campaign_job(ctx: JobContext, engine: BroadcastEngine, library: TipsLibrary) -> None:
-    await create_campaign(ctx, engine, library, ctx.clock())
+async def campaign_job(ctx: JobContext, library: TipsLibrary) -> None:
+    await create_campaign(ctx, library, ctx.clock())
 
 
 def register_jobs(scheduler: AsyncIOScheduler, ctx: JobContext) -> None:
-    engine = engine_for(ctx.bot, ctx.pool, ctx.cipher, ctx.translator, ctx.settings, ctx.clock)
     library = load_tips(LOCALES_DIR)
     # At start-up and every minute: running broadcasts resume after a crash, due ones start.
-    scheduler.add_job(engine.resume_due, "interval", minutes=1, next_run_time=ctx.clock(),
-                      id="broadcast-resume", coalesce=True, max_instances=1)
+    scheduler.add_job(ctx.broadcasts.resume_due, "interval", minutes=1,
+                      next_run_time=ctx.clock(), id="broadcast-resume", coalesce=True,
+                      max_instances=1)
     scheduler.add_job(
         send_weekly_tips,
         CronTrigger(day_of_week="mon", hour=11, timezone=ctx.settings.bot_timezone),
-        args=(ctx, engine, library), id="weekly-tip", coalesce=True, max_instances=1,
+        args=(ctx, library), id="weekly-tip", coalesce=True, max_instances=1,
         misfire_grace_time=6 * 3600,
     )
     scheduler.add_job(
-        campaign_job, CronTrigger(month=1, day=28, hour=11, timezone=ALMATY),
-        args=(ctx, engine, library), id="campaign-28-jan",
+        campaign_job, CronTrigger(month=1, day=28, hour=11, timezone=KZ_TZ),
+        args=(ctx, library), id="campaign-28-jan",
         coalesce=True, max_instances=1, misfire_grace_time=12 * 3600,
     )

@@ -13,8 +13,9 @@ from typing import Any
 import yaml
 
 from bot.broadcast.html_check import extract_links, validate_telegram_html, visible_length
+from bot.constants import LANGUAGES
 
-LANGS = ("kk", "ru")
+LANGS: tuple[str, ...] = LANGUAGES
 MAX_TIP_LENGTH = 700
 # Tips are short announcements: bold, italic and https links are all they need.
 TIP_TAGS = frozenset({"b", "i", "a"})

@@ -1,39 +1,33 @@
-"""Read public certificate METADATA and recognise private-key material so it can be refused.
+"""Read public certificate METADATA (dates, owner, purposes) to pre-fill the key dialog.
 
-A user may send the bot a certificate (.cer) to fill in dates automatically. The bot must
-never accept a private key or a PKCS#12 container (.p12 holds the private key), so every
-entry point here detects those first. `classify_upload` decides from the file name and
-mime type alone (so the bot need not download a .p12 at all); `parse_certificate` checks
-the bytes again because names lie.
+A user may send the bot a certificate (.cer) to fill in dates automatically. The bytes are
+checked for private-key material first (`bot.keys.private_keys`), because names lie.
+Certificates that cryptography rejects go through a lenient walk (`bot.keys.der`).
 
 Nothing in this module logs, and `CertInfo` never holds a clear IIN.
 """
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 import warnings
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta, timezone
-from pathlib import PurePosixPath
 from typing import Final, Literal
-from zoneinfo import ZoneInfo
 
 from cryptography import x509
-from cryptography.hazmat.primitives.serialization import load_der_private_key, pkcs12
 from cryptography.x509.oid import ExtendedKeyUsageOID, ExtensionOID, NameOID
 
+from bot.constants import KZ_TZ
+from bot.keys.der import DerError, Tlv, b64decode, children, content, decode_oid, read_tlv
+from bot.keys.private_keys import has_private_pem, is_private_der
 from bot.keys.validation import mask_iin
 
 MAX_CERT_BYTES: Final = 64 * 1024
 # Validity dates are reported in Kazakhstan time (UTC+5 nationwide since March 2024), which
 # is what the NUC personal account shows.
-KZ_TZ: Final = ZoneInfo("Asia/Almaty")
 
-UploadKind = Literal["certificate", "private", "unknown"]
 Purpose = Literal["auth", "sign"]
 Algorithm = Literal["RSA", "EC", "GOST", "unknown"]
 CertErrorCode = Literal["too-big", "private", "unreadable"]
@@ -66,279 +60,12 @@ class CertInfo:
     not_after_at: datetime | None = field(default=None, compare=False)
 
 
-# --- upload classification -------------------------------------------------------------
+# --- certificate parsing ---------------------------------------------------------------
 
-PRIVATE_EXTENSIONS: Final = frozenset(
-    {".p12", ".pfx", ".key", ".jks", ".kdb", ".p8", ".pk8", ".keystore", ".bks", ".jceks"}
-)
-CERT_EXTENSIONS: Final = frozenset({".cer", ".crt", ".pem", ".der", ".cert"})
-PRIVATE_MIMES: Final = frozenset(
-    {
-        "application/x-pkcs12",
-        "application/pkcs12",
-        "application/x-pkcs8",
-        "application/pkcs8",
-        "application/pkcs8-encrypted",
-        "application/x-java-keystore",
-        "application/x-java-jce-keystore",
-    }
-)
-CERT_MIMES: Final = frozenset(
-    {
-        "application/pkix-cert",
-        "application/x-x509-ca-cert",
-        "application/x-x509-user-cert",
-        "application/x-x509-cert",
-    }
-)
-# NUC file keys are named AUTH_RSA256_…, RSA256_…, GOSTKNCA_…, GOST512_… (.p12).
-_NUC_KEY_NAME_RE: Final = re.compile(
-    r"^(?:AUTH_(?:RSA|GOST)|RSA\d*_|GOST(?:KNCA|\d*_))", re.IGNORECASE
-)
-_PEM_PRIVATE_RE: Final = re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
-_PEM_PRIVATE_BYTES_RE: Final = re.compile(rb"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----")
 _PEM_CERT_RE: Final = re.compile(
     rb"-----BEGIN (?:X509 |TRUSTED )?CERTIFICATE-----(.*?)-----END",
     re.DOTALL,
 )
-_JAVA_KEYSTORE_MAGIC: Final = (b"\xfe\xed\xfe\xed", b"\xce\xce\xce\xce")
-
-
-def classify_upload(filename: str | None, mime: str | None, head: bytes | None) -> UploadKind:
-    """Decide what an uploaded document is, from whatever is known.
-
-    Private-key evidence from ANY source wins over certificate evidence: refusing a
-    certificate by mistake is cheap, accepting a key is not.
-    """
-    filename = filename.strip() if filename else None
-    ext = PurePosixPath(filename).suffix.lower() if filename else ""
-    mime_l = (mime or "").split(";")[0].strip().lower()
-    sniffed = _sniff(head) if head else "unknown"
-
-    if ext in PRIVATE_EXTENSIONS or mime_l in PRIVATE_MIMES or sniffed == "private":
-        return "private"
-    # A NUC key name with a non-certificate extension (renamed .p12) is still a key.
-    if filename and ext not in CERT_EXTENSIONS and _NUC_KEY_NAME_RE.match(filename):
-        return "private"
-    if ext in CERT_EXTENSIONS or mime_l in CERT_MIMES or sniffed == "certificate":
-        return "certificate"
-    return "unknown"
-
-
-def _sniff(head: bytes) -> UploadKind:
-    """Content sniff of a (possibly truncated) file head."""
-    if _PEM_PRIVATE_BYTES_RE.search(head):
-        return "private"
-    if b"-----BEGIN" in head and re.search(rb"-----BEGIN (?:X509 |TRUSTED )?CERTIFICATE", head):
-        return "certificate"
-    return _der_shape(head)
-
-
-# --- a minimal, lenient DER reader -----------------------------------------------------
-
-
-class _DerError(ValueError):
-    pass
-
-
-@dataclass(frozen=True, slots=True)
-class _Tlv:
-    tag: int
-    start: int  # first content byte
-    end: int  # one past the last content byte (may exceed the buffer if truncated)
-
-
-def _read_tlv(buf: bytes, pos: int) -> _Tlv:
-    if pos + 2 > len(buf):
-        raise _DerError("short")
-    tag = buf[pos]
-    if tag & 0x1F == 0x1F:
-        raise _DerError("high tag")
-    length = buf[pos + 1]
-    pos += 2
-    if length & 0x80:
-        n = length & 0x7F
-        # Indefinite (n == 0) is BER-only; >4 length bytes is nonsense for 64 KiB.
-        if n == 0 or n > 4 or pos + n > len(buf):
-            raise _DerError("length")
-        length = int.from_bytes(buf[pos : pos + n], "big")
-        pos += n
-    return _Tlv(tag, pos, pos + length)
-
-
-def _children(buf: bytes, parent: _Tlv, *, truncated_ok: bool = False) -> Iterator[_Tlv]:
-    """Direct children of a constructed element; stops quietly at a truncated tail if asked."""
-    pos = parent.start
-    end = min(parent.end, len(buf)) if truncated_ok else parent.end
-    if end > len(buf):
-        raise _DerError("truncated")
-    while pos < end:
-        try:
-            child = _read_tlv(buf, pos)
-        except _DerError:
-            if truncated_ok:
-                return
-            raise
-        if child.end > end and not truncated_ok:
-            raise _DerError("overrun")
-        yield child
-        pos = child.end
-
-
-def _content(buf: bytes, tlv: _Tlv) -> bytes:
-    if tlv.end > len(buf):
-        raise _DerError("truncated")
-    return buf[tlv.start : tlv.end]
-
-
-def _decode_oid(raw: bytes) -> str:
-    if not raw:
-        raise _DerError("empty oid")
-    arcs: list[int] = []
-    value = 0
-    for byte in raw:
-        value = (value << 7) | (byte & 0x7F)
-        if not byte & 0x80:
-            arcs.append(value)
-            value = 0
-    if raw[-1] & 0x80:
-        raise _DerError("oid")
-    first = arcs[0]
-    head = [0, first] if first < 40 else [1, first - 40] if first < 80 else [2, first - 80]
-    return ".".join(str(a) for a in head + arcs[1:])
-
-
-# DER-encoded OID bodies (without tag/length), compared as byte prefixes so a truncated
-# head still matches. PKCS#7 data / signedData open a PKCS#12 PFX; PKCS#5 (PBES2) and
-# PKCS#12 PBE schemes open an EncryptedPrivateKeyInfo.
-_PFX_CONTENT_OIDS: Final = (
-    bytes.fromhex("2a864886f70d010701"),  # 1.2.840.113549.1.7.1
-    bytes.fromhex("2a864886f70d010702"),  # 1.2.840.113549.1.7.2
-)
-_KEY_ENCRYPTION_OID_PREFIXES: Final = (
-    bytes.fromhex("2a864886f70d0105"),  # 1.2.840.113549.1.5 (PKCS#5)
-    bytes.fromhex("2a864886f70d010c01"),  # 1.2.840.113549.1.12.1 (PKCS#12 PBE)
-)
-
-
-def _oid_matches(buf: bytes, tlv: _Tlv, candidates: tuple[bytes, ...]) -> bool:
-    """True if the (possibly truncated) OID body starts with / is a prefix of a candidate."""
-    body = buf[tlv.start : min(tlv.end, len(buf))]
-    if len(body) < 3:
-        return False
-    complete = tlv.end <= len(buf)
-    for cand in candidates:
-        if body.startswith(cand) or (not complete and cand.startswith(body)):
-            return True
-    return False
-
-
-def _der_shape(buf: bytes) -> UploadKind:
-    """Recognise certificate vs private-key containers from their ASN.1 skeleton.
-
-    Works on a truncated head, and without any password, which matters because real .p12
-    files are encrypted and cryptography cannot open them without one.
-    """
-    if buf[:4] in _JAVA_KEYSTORE_MAGIC:
-        return "private"
-    try:
-        outer = _read_tlv(buf, 0)
-        if outer.tag != 0x30:
-            return "unknown"
-        kids = []
-        for kid in _children(buf, outer, truncated_ok=True):
-            kids.append(kid)
-            if len(kids) == 3:
-                break
-        if not kids:
-            return "unknown"
-        first = kids[0]
-        second = kids[1] if len(kids) >= 2 else None
-        if first.tag == 0x30:
-            inner = next(_children(buf, first, truncated_ok=True), None)
-            if inner is None:
-                return "unknown"
-            if inner.tag == 0x06 and (
-                (second is not None and second.tag == 0x04)
-                or _oid_matches(buf, inner, _KEY_ENCRYPTION_OID_PREFIXES)
-            ):
-                # EncryptedPrivateKeyInfo: AlgorithmIdentifier (a PBE scheme) + OCTET STRING.
-                return "private"
-            if inner.tag in (0xA0, 0x02):
-                # tbsCertificate starts with [0] version or the serial number.
-                return "certificate"
-            return "unknown"
-        if first.tag == 0x02 and first.end <= len(buf) and second is not None:
-            version = int.from_bytes(_content(buf, first), "big")
-            if version == 3 and second.tag == 0x30:
-                oid_tlv = next(_children(buf, second, truncated_ok=True), None)
-                if (
-                    oid_tlv is not None
-                    and oid_tlv.tag == 0x06
-                    and _oid_matches(buf, oid_tlv, _PFX_CONTENT_OIDS)
-                ):
-                    return "private"  # PKCS#12 PFX
-            if version in (0, 1) and second.tag in (0x30, 0x02, 0x04):
-                # PKCS#8 (version, AlgorithmIdentifier), PKCS#1 RSA (0, modulus),
-                # SEC1 EC (1, OCTET STRING private scalar).
-                return "private"
-    except _DerError:
-        return "unknown"
-    return "unknown"
-
-
-def _is_private_der(der: bytes) -> bool:
-    if _der_shape(der) == "private":
-        return True
-    try:
-        load_der_private_key(der, password=None)
-        return True
-    except TypeError:
-        return True  # "password required": an encrypted private key
-    except Exception:
-        pass  # any parse failure just means "not a bare key"
-    try:
-        pkcs12.load_key_and_certificates(der, None)
-        return True
-    except Exception:
-        return False  # unparseable, or encrypted: the shape test above covers that case
-
-
-# --- private keys pasted as text -------------------------------------------------------
-
-_B64_RUN_RE: Final = re.compile(r"[A-Za-z0-9+/=\r\n\t ]{80,}")
-
-
-def looks_like_private_key_text(text: str) -> bool:
-    """True if a message contains a PEM private key or a base64 PKCS#12/PKCS#8 blob."""
-    if _PEM_PRIVATE_RE.search(text):
-        return True
-    for m in _B64_RUN_RE.finditer(text):
-        words = m.group().split()
-        # The run may swallow Latin words around the blob ("here <blob> thanks"), so also
-        # try only the long pieces; a lost short last line is fine, the shape test copes
-        # with a truncated tail.
-        for candidate in ("".join(words), "".join(w for w in words if len(w) >= 16)):
-            if len(candidate) < 64 or not re.search(r"[0-9+/]", candidate):
-                continue  # plain prose also matches the character class
-            blob = _b64decode(candidate)
-            if blob is not None and _is_private_der(blob):
-                return True
-    return False
-
-
-def _b64decode(text: str) -> bytes | None:
-    body = text.rstrip("=")
-    if len(body) % 4 == 1:
-        body = body[:-1]  # a stray char can never be valid base64; keep the rest
-    try:
-        return base64.b64decode(body + "=" * (-len(body) % 4), validate=True)
-    except (binascii.Error, ValueError):
-        return None
-
-
-# --- certificate parsing ---------------------------------------------------------------
-
 _IIN_SERIAL_RE: Final = re.compile(r"^(?:IIN|ИИН|ЖСН)?\s*([0-9]{12})$", re.IGNORECASE)
 _BIN_OU_RE: Final = re.compile(r"^(?:BIN|БИН|БСН)\s*([0-9]{12})$", re.IGNORECASE)
 _NUC_MARKERS: Final = ("ұлттық куәландырушы орталық", "национальный удостоверяющий центр", "нуц рк")
@@ -380,7 +107,7 @@ def parse_certificate(data: bytes) -> CertInfo:
     if len(data) > MAX_CERT_BYTES:
         raise CertificateError("too-big")
     der = _to_der(data)
-    if _is_private_der(der):
+    if is_private_der(der):
         raise CertificateError("private")
     try:
         with warnings.catch_warnings():
@@ -393,20 +120,20 @@ def parse_certificate(data: bytes) -> CertInfo:
 
 
 def _to_der(data: bytes) -> bytes:
-    if _PEM_PRIVATE_BYTES_RE.search(data):
+    if has_private_pem(data):
         raise CertificateError("private")
     if b"-----BEGIN" in data:
         m = _PEM_CERT_RE.search(data)
         if m is None:
             raise CertificateError("unreadable")
-        der = _b64decode(re.sub(rb"\s+", b"", m.group(1)).decode("ascii", "replace"))
+        der = b64decode(re.sub(rb"\s+", b"", m.group(1)).decode("ascii", "replace"))
         if der is None:
             raise CertificateError("unreadable")
         return der
     # "Base-64 encoded X.509" exports sometimes lack the PEM armour.
     stripped = data.strip()
     if stripped and re.fullmatch(rb"[A-Za-z0-9+/=\s]+", stripped):
-        der = _b64decode(re.sub(rb"\s+", b"", stripped).decode("ascii"))
+        der = b64decode(re.sub(rb"\s+", b"", stripped).decode("ascii"))
         if der is not None and der[:1] == b"\x30":
             return der
     return data
@@ -460,27 +187,27 @@ _KU_BITS: Final = {
 def _parts_from_der_walk(der: bytes) -> _Parts:
     """Lenient walk of Certificate -> tbsCertificate, for what cryptography refuses."""
     try:
-        cert = _read_tlv(der, 0)
+        cert = read_tlv(der, 0)
         if cert.tag != 0x30:
-            raise _DerError("not a sequence")
-        tbs = next(_children(der, cert))
+            raise DerError("not a sequence")
+        tbs = next(children(der, cert))
         if tbs.tag != 0x30:
-            raise _DerError("no tbs")
-        fields = list(_children(der, tbs))
+            raise DerError("no tbs")
+        fields = list(children(der, tbs))
         if fields and fields[0].tag == 0xA0:
             fields = fields[1:]  # [0] EXPLICIT version
         if len(fields) < 6 or fields[0].tag != 0x02:
-            raise _DerError("tbs shape")
+            raise DerError("tbs shape")
         serial_tlv, sig_alg, issuer, validity, subject, spki = fields[:6]
-        times = list(_children(der, validity))
+        times = list(children(der, validity))
         if len(times) != 2:
-            raise _DerError("validity")
+            raise DerError("validity")
         not_before, not_after = (_parse_time(der, t) for t in times)
-    except (ValueError, StopIteration, IndexError):  # _DerError is a ValueError
+    except (ValueError, StopIteration, IndexError):  # DerError is a ValueError
         raise CertificateError("unreadable") from None
 
     parts = _Parts(subject={}, issuer={}, not_before=not_before, not_after=not_after)
-    parts.serial = int.from_bytes(_content(der, serial_tlv), "big", signed=True)
+    parts.serial = int.from_bytes(content(der, serial_tlv), "big", signed=True)
     # The rest is best effort: dates are the point of the fallback.
     for target, tlv in ((parts.subject, subject), (parts.issuer, issuer)):
         try:
@@ -489,7 +216,7 @@ def _parts_from_der_walk(der: bytes) -> _Parts:
             pass
     try:
         parts.sig_oid = _first_oid(der, sig_alg)
-        parts.key_oid = _first_oid(der, next(_children(der, spki)))
+        parts.key_oid = _first_oid(der, next(children(der, spki)))
     except _BEST_EFFORT_ERRORS:
         pass
     for extra in fields[6:]:
@@ -505,21 +232,21 @@ def _parts_from_der_walk(der: bytes) -> _Parts:
 _BEST_EFFORT_ERRORS: Final = (ValueError, StopIteration, IndexError)
 
 
-def _first_oid(der: bytes, seq: _Tlv) -> str:
-    oid = next(_children(der, seq))
+def _first_oid(der: bytes, seq: Tlv) -> str:
+    oid = next(children(der, seq))
     if oid.tag != 0x06:
-        raise _DerError("oid expected")
-    return _decode_oid(_content(der, oid))
+        raise DerError("oid expected")
+    return decode_oid(content(der, oid))
 
 
-def _walk_name(der: bytes, name: _Tlv) -> dict[str, list[str]]:
+def _walk_name(der: bytes, name: Tlv) -> dict[str, list[str]]:
     out: dict[str, list[str]] = {}
-    for rdn in _children(der, name):
-        for atv in _children(der, rdn):
-            oid_tlv, value_tlv = list(_children(der, atv))[:2]
-            text = _decode_string(value_tlv.tag, _content(der, value_tlv))
+    for rdn in children(der, name):
+        for atv in children(der, rdn):
+            oid_tlv, value_tlv = list(children(der, atv))[:2]
+            text = _decode_string(value_tlv.tag, content(der, value_tlv))
             if text is not None:
-                out.setdefault(_decode_oid(_content(der, oid_tlv)), []).append(text)
+                out.setdefault(decode_oid(content(der, oid_tlv)), []).append(text)
     return out
 
 
@@ -540,18 +267,18 @@ def _decode_string(tag: int, raw: bytes) -> str | None:
     return None
 
 
-def _walk_extensions(der: bytes, wrapper: _Tlv, parts: _Parts) -> None:
-    seq = next(_children(der, wrapper))
-    for ext in _children(der, seq):
-        items = list(_children(der, ext))
-        oid = _decode_oid(_content(der, items[0]))
+def _walk_extensions(der: bytes, wrapper: Tlv, parts: _Parts) -> None:
+    seq = next(children(der, wrapper))
+    for ext in children(der, seq):
+        items = list(children(der, ext))
+        oid = decode_oid(content(der, items[0]))
         value = items[-1]
         if value.tag != 0x04:
             continue
-        inner_buf = _content(der, value)
-        inner = _read_tlv(inner_buf, 0)
+        inner_buf = content(der, value)
+        inner = read_tlv(inner_buf, 0)
         if oid == _OID_KEY_USAGE and inner.tag == 0x03:
-            bits = _content(inner_buf, inner)[1:]  # skip the unused-bits count
+            bits = content(inner_buf, inner)[1:]  # skip the unused-bits count
             flags = set()
             for pos, name in _KU_BITS.items():
                 byte_i, bit_i = divmod(pos, 8)
@@ -560,20 +287,20 @@ def _walk_extensions(der: bytes, wrapper: _Tlv, parts: _Parts) -> None:
             parts.key_usage = frozenset(flags)
         elif oid == _OID_EXT_KEY_USAGE and inner.tag == 0x30:
             parts.ext_key_usage = frozenset(
-                _decode_oid(_content(inner_buf, t))
-                for t in _children(inner_buf, inner)
+                decode_oid(content(inner_buf, t))
+                for t in children(inner_buf, inner)
                 if t.tag == 0x06
             )
 
 
-def _parse_time(der: bytes, tlv: _Tlv) -> datetime:
+def _parse_time(der: bytes, tlv: Tlv) -> datetime:
     """UTCTime (0x17) or GeneralizedTime (0x18), leniently (no seconds, offsets)."""
-    text = _content(der, tlv).decode("ascii")
+    text = content(der, tlv).decode("ascii")
     if tlv.tag == 0x17:
         # YYMMDDHHMM[SS]; RFC 5280: YY >= 50 means 19YY.
         m = re.fullmatch(r"(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?(Z|[+-]\d{4})?", text)
         if not m:
-            raise _DerError("utctime")
+            raise DerError("utctime")
         yy = int(m.group(1))
         year = 1900 + yy if yy >= 50 else 2000 + yy
         rest, tz = m.groups()[1:6], m.group(7)
@@ -582,11 +309,11 @@ def _parse_time(der: bytes, tlv: _Tlv) -> datetime:
             r"(\d{4})(\d{2})(\d{2})(\d{2})(\d{2})(\d{2})?(?:\.\d+)?(Z|[+-]\d{4})?", text
         )
         if not m:
-            raise _DerError("generalizedtime")
+            raise DerError("generalizedtime")
         year = int(m.group(1))
         rest, tz = m.groups()[1:6], m.group(7)
     else:
-        raise _DerError("time tag")
+        raise DerError("time tag")
     month, day, hour, minute = (int(x) for x in rest[:4])
     second = int(rest[4] or 0)
     offset: timezone = UTC

@@ -1,4 +1,4 @@
-"""Pure validation helpers for key metadata: dates, key kinds, IIN/BIN, sensitive text.
+"""Pure validation helpers for key metadata: dates, validity by key kind, IIN/BIN.
 
 Everything here is side-effect free and raises machine codes (not messages) so handlers
 can localise the text.
@@ -10,22 +10,17 @@ import re
 from datetime import date
 from typing import Final, Literal
 
-# Key kinds the registry knows about (stored as these strings).
-KIND_FILE: Final = "file"
-KIND_ID_CARD: Final = "id_card"
-KIND_TOKEN: Final = "token"
-KIND_CLOUD: Final = "cloud"
-KINDS: Final[tuple[str, ...]] = (KIND_FILE, KIND_ID_CARD, KIND_TOKEN, KIND_CLOUD)
+from bot.keys.kinds import KeyKind
 
 # Default validity in years when the certificate's own Not After is unknown.
 # file: 1 year; ID-card chip and hardware tokens: 3 years (NUC RK, see kz-eds-facts "validity").
 # cloud: 1 year is an ASSUMPTION - the validity of eGov Mobile ("cloud") keys is unconfirmed,
 # so handlers should ask the user to check it; the certificate's end date always wins.
-EXPIRY_YEARS: Final[dict[str, int]] = {
-    KIND_FILE: 1,
-    KIND_ID_CARD: 3,
-    KIND_TOKEN: 3,
-    KIND_CLOUD: 1,
+EXPIRY_YEARS: Final[dict[KeyKind, int]] = {
+    KeyKind.FILE: 1,
+    KeyKind.ID_CARD: 3,
+    KeyKind.TOKEN: 3,
+    KeyKind.CLOUD: 1,
 }
 
 # NUC RK began issuing keys in the mid-2000s; anything earlier is a typo.
@@ -34,7 +29,6 @@ EARLIEST_ISSUE: Final = date(2004, 1, 1)
 MAX_VALIDITY_YEARS: Final = 5
 
 DateErrorCode = Literal["format", "invalid", "future", "too-old", "before-issue", "too-far"]
-Sensitive = Literal["iin", "password", "code"]
 
 
 class DateError(ValueError):
@@ -121,8 +115,8 @@ def default_expiry(kind: str, issued: date) -> date:
     specific hour, which is why the certificate's Not After wins whenever it is known.
     """
     try:
-        years = EXPIRY_YEARS[kind]
-    except KeyError:
+        years = EXPIRY_YEARS[KeyKind(kind)]
+    except ValueError:
         raise ValueError(f"unknown key kind: {kind!r}") from None
     return add_years(issued, years)
 
@@ -171,114 +165,3 @@ def mask_iin(iin: str) -> str:
     if not _TWELVE_DIGITS_RE.fullmatch(value):
         raise ValueError("an IIN must be 12 digits")
     return f"{value[:2]}••••••••{value[-2:]}"
-
-
-# --- sensitive text --------------------------------------------------------------------
-
-# Groups of digits possibly separated by one space or hyphen ("850101 300012").
-_DIGIT_GROUPS_RE: Final = re.compile(r"(?<!\d)\d+(?:[ \-]\d+)*(?!\d)")
-
-_PASSWORD_KEY_RE: Final = re.compile(
-    r"(?<!\w)(?P<key>"
-    r"парол\w*|parol\w*|password\w*|passwd|pwd|pass(?=\s*[:=])"
-    r"|[қк][ұу]пия\s?с[өо]з\w*"
-    r"|(?:pin|пин)(?:[\s\-]?(?:code|код|kod)\w*)?"
-    r")(?!\w)(?P<sep>\s*[:=]\s*|\s*[-—–]\s*|\s+)?",
-    re.IGNORECASE,
-)
-_CODE_KEY_RE: Final = re.compile(
-    r"(?<!\w)(?:код\w*|kod\w*|code\w*|смс|sms|otp)(?!\w)", re.IGNORECASE
-)
-_STRIP_CHARS: Final = ".,;:!?()[]{}«»\"'`“”„"
-# Latin words that commonly follow "password"/"пароль" without being the password itself.
-_NOT_A_PASSWORD: Final = frozenset(
-    (
-        "is for the of to in on at and or was not from my your key keys eds ecp egov"
-        " ncalayer pki nca auth rsa gost id kaztoken etoken jacarta akey pin code sms"
-    ).split()
-)
-
-
-_EMAIL_RE: Final = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s.]{2,}")
-
-
-def _tokens(text: str) -> list[str]:
-    out = []
-    for raw in text.split():
-        tok = raw.strip(_STRIP_CHARS)
-        if tok:
-            out.append(tok)
-    return out
-
-
-def _has_twelve_digit_number(text: str) -> bool:
-    for m in _DIGIT_GROUPS_RE.finditer(text):
-        groups = [len(g) for g in re.split(r"[ \-]", m.group())]
-        # Consecutive groups of 3+ digits adding up to exactly 12 ("850101 300012",
-        # "8501 0130 0012"); short groups are dates or phone numbers, so they break a run.
-        for i in range(len(groups)):
-            total = 0
-            for n in groups[i:]:
-                if n < 3:
-                    break
-                total += n
-                if total >= 12:
-                    break
-            if total == 12:
-                return True
-    return False
-
-
-def _is_mixed_secret(tok: str, min_len: int) -> bool:
-    if len(tok) < min_len or "://" in tok or _EMAIL_RE.fullmatch(tok):
-        return False
-    return (
-        any(c.isupper() for c in tok)
-        and any(c.islower() for c in tok)
-        and any(c.isdigit() for c in tok)
-    )
-
-
-def _looks_like_password(text: str) -> bool:
-    for m in _PASSWORD_KEY_RE.finditer(text):
-        sep = m.group("sep")
-        following = _tokens(text[m.end() :])[:3]
-        if not following:
-            continue
-        if sep and ("=" in sep or ":" in sep):
-            return True
-        cyrillic_key = not m.group("key").isascii()
-        for tok in following:
-            if any(c.isdigit() for c in tok) and len(tok) >= 4:
-                return True
-            # After a Russian/Kazakh keyword a Latin word is almost surely the password.
-            if cyrillic_key and tok.isascii() and any(c.isalpha() for c in tok):
-                if tok.casefold() not in _NOT_A_PASSWORD:
-                    return True
-    toks = _tokens(text)
-    if len(toks) == 1 and _is_mixed_secret(toks[0], 6):
-        return True
-    return any(_is_mixed_secret(tok, 8) for tok in toks)
-
-
-def _looks_like_code(text: str) -> bool:
-    for m in _CODE_KEY_RE.finditer(text):
-        for tok in _tokens(text[m.end() :])[:3]:
-            if tok.isdigit() and 4 <= len(tok) <= 8:
-                return True
-    return False
-
-
-def find_sensitive(text: str) -> Sensitive | None:
-    """Classify text that must not be stored: an IIN-like number, a password/PIN, an SMS code.
-
-    Deliberately conservative (any standalone 12-digit number counts as "iin"): a false
-    refusal costs the user a retype, a false accept stores a secret.
-    """
-    if _has_twelve_digit_number(text):
-        return "iin"
-    if _looks_like_password(text):
-        return "password"
-    if _looks_like_code(text):
-        return "code"
-    return None

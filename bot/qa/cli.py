@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterable
 from typing import TextIO
 
+from bot.constants import LANGUAGES
 from bot.qa.service import QAResult, QAService, build_service
 
 _TAG_RE = re.compile(r"</?(?:b|i|a)(?:\s[^>]*)?>")
@@ -48,7 +49,7 @@ def run_ask(
     service: QAService | None = None,
 ) -> int:
     """Answer TEXT, or each non-empty stdin line; lang is the asker's chosen language."""
-    if lang is not None and lang not in ("kk", "ru"):
+    if lang is not None and lang not in LANGUAGES:
         stdout.write(f"unsupported language {lang!r}: use kk or ru\n")
         return 2
     service = service or build_service()

@@ -9,6 +9,8 @@ from typing import Any
 
 import yaml
 
+from bot.constants import LANGUAGES
+
 # Canonical topic ids from ../shared/TOPICS.md; `ask --json` reports exactly these.
 TOPIC_IDS: tuple[str, ...] = (
     "what-is-eds", "get-eds", "validity", "renew", "expired", "forgot-password",
@@ -20,7 +22,7 @@ TOPIC_IDS: tuple[str, ...] = (
 )
 # Repository root: knowledge/ and locales/ live there.
 DEFAULT_ROOT = Path(__file__).resolve().parents[2]
-LANGS: tuple[str, ...] = ("kk", "ru")
+LANGS: tuple[str, ...] = LANGUAGES
 MAX_ANSWER_CHARS = 900
 TELEGRAM_MAX_CHARS = 4096
 MAX_TITLE_CHARS = 40

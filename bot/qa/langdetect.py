@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import re
-from typing import Literal
 
+from bot.constants import Lang
 from bot.qa.normalize import raw_tokens, to_cyrillic
-
-Lang = Literal["kk", "ru"]
 
 _KK_LETTERS = frozenset("әғқңөұүһі")
 # Latin letters that only Kazakh Latin alphabets use.

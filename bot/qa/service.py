@@ -2,55 +2,20 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from pathlib import Path
 
 from fluent.runtime import FluentLocalization, FluentResourceLoader
 
-from bot.keys.validation import find_sensitive
 from bot.qa.knowledge import DEFAULT_ROOT, KnowledgeBase, load_knowledge
+from bot.qa.langdetect import detect_language
+from bot.qa.learned import LearnedIndex
 from bot.qa.matcher import Matcher
 
 FallbackText = Callable[[str], str]
 DEFAULT_LANG = "ru"
-
-# 12 digits standing alone: an IIN/BIN. Secrets are detected, never logged or stored.
-_IIN_RE = re.compile(r"(?<!\d)\d{12}(?!\d)")
-_CODE_RE = re.compile(
-    r"(?:код|kod|code|смс|sms|cмс|пин|pin)[^\d\n]{0,20}(?<!\d)\d{4,6}(?!\d)", re.IGNORECASE
-)
-_PASSWORD_RE = re.compile(
-    r"(?:парол\w*|password|parol\w*|pass|құпия\s?сөз\w*|купия\s?соз\w*|kupiya\s?soz\w*)"
-    r"\s*([:=—-]|это|is|\s)\s*(\S{4,})",
-    re.IGNORECASE,
-)
-# Ordinary words that follow "пароль:" in questions, not password values.
-_PLAIN_WORDS = frozenset(
-    "забыл забыла забыли не помню потерял ұмыттым умыттым ұмытып умытып білмеймін какой қандай"
-    " стандартный одинаковый неверный қате".split()
-)
-
-
-def looks_like_secret(text: str) -> bool:
-    """True when text seems to carry an IIN, an SMS/PIN code or a password value.
-
-    Also everything the key registry refuses in storage notes (find_sensitive), so a question
-    and a dialog answer are judged by the same rules plus these question-specific ones.
-    """
-    if _IIN_RE.search(text) or _CODE_RE.search(text) or find_sensitive(text) is not None:
-        return True
-    for sep, value in _PASSWORD_RE.findall(text):
-        value = value.strip(".,!?;\"'«»")
-        if len(value) < 4 or value.lower() in _PLAIN_WORDS:
-            continue
-        has_digit = any(ch.isdigit() for ch in value)
-        mixed_case = value.isascii() and value.lower() != value and value.upper() != value
-        if sep.strip() or has_digit or mixed_case:
-            return True
-    return False
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,6 +28,7 @@ class QAResult:
     answer: str
     related: list[str]
     answered_in_other_language: bool
+    learned: bool = False  # decided by a phrasing an admin taught, not by the matcher
 
 
 @lru_cache(maxsize=4)
@@ -90,6 +56,28 @@ class QAService:
         self.kb = kb
         self.matcher = matcher
         self.fallback_text = fallback_text or fluent_fallback()
+        self.learned = LearnedIndex()
+
+    def copy(self) -> QAService:
+        """A service sharing this knowledge base and index, with its own learned phrasings."""
+        return QAService(self.kb, self.matcher, self.fallback_text)
+
+    def learn(self, text: str, topic: str | None, lang: str) -> None:
+        """From now on this question (and near copies) gets topic; None means out of scope."""
+        if topic is not None and topic not in self.kb.topics:
+            raise ValueError(f"unknown topic {topic!r}")
+        self.learned.add(text, topic, lang)
+
+    def unlearn(self, text: str) -> None:
+        """Forget a taught phrasing: the matcher decides that question again."""
+        self.learned.remove(text)
+
+    def load_learned(self, items: list[tuple[str, str | None, str]]) -> None:
+        """Replace every taught phrasing with (text, topic, lang) rows, e.g. at start-up.
+
+        A row whose topic left the knowledge base is skipped: the matcher decides it again."""
+        known = self.kb.topics
+        self.learned.replace((text, k, lang) for text, k, lang in items if k is None or k in known)
 
     def choose_language(self, detected: str | None, user_lang: str | None) -> tuple[str, bool]:
         """Pick the answer language; the flag says it differs from the user's chosen one.
@@ -108,6 +96,12 @@ class QAService:
 
     def answer(self, text: str, user_lang: str | None = None) -> QAResult:
         """Answer text; user_lang is the language the user chose in the bot, if any."""
+        taught = self.learned.lookup(text)
+        if taught is not None:
+            lang, switched = self.choose_language(detect_language(text), user_lang)
+            if taught.topic is None:
+                return QAResult(None, lang, 1.0, self.fallback_text(lang), [], switched, True)
+            return replace(self.topic_result(taught.topic, lang, 1.0, switched), learned=True)
         found = self.matcher.match(text)
         lang, switched = self.choose_language(found.lang_detected, user_lang)
         if found.topic is None:

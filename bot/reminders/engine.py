@@ -13,10 +13,11 @@ Crash semantics — AT-LEAST-ONCE for the one message in flight. A claim commits
 send and 'sent' commits right after it. A crash between claim and send leaves rows 'claimed';
 they return to 'pending' once older than the claim timeout (checked at start-up and on every
 scan) and are sent then: nothing is lost. A crash in the instant between Telegram accepting
-the message and the 'sent' commit is the only case that repeats a message (once). We prefer
-that to at-most-once, which would silently drop a warning that a key is about to expire. A
-scanner never sends on a claim older than half the timeout, so a live scanner and a recovery
-never both send the same row.
+the message and the 'sent' commit repeats a message (once); so does a network error in the
+middle of a send, when Telegram may have the message (bot/delivery: the rows go back to pending
+and the next scan sends again). We prefer that to at-most-once, which would silently drop a
+warning that a key is about to expire. A scanner never sends on a claim older than half the
+timeout, so a live scanner and a recovery never both send the same row.
 """
 
 from __future__ import annotations
@@ -30,15 +31,15 @@ from contextlib import aclosing
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import lru_cache
-from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
 from apscheduler.schedulers.asyncio import AsyncIOScheduler
 
-from bot.broadcast.pacing import Pacer
 from bot.context import Clock
+from bot.delivery import Pacer
 from bot.i18n import Translator
+from bot.job_context import JobContext
 from bot.reminders.hooks import plan_user_checkup
 from bot.reminders.planning import (
     KIND_CHECKUP,
@@ -52,9 +53,6 @@ from storage.database import SessionPool
 from storage.encryption import FieldCipher
 from storage.reminders import Recipient, ReminderRepo, Row
 from storage.repositories import Repos
-
-if TYPE_CHECKING:
-    from bot.scheduler import JobContext
 
 logger = logging.getLogger(__name__)
 
@@ -94,14 +92,13 @@ class ScanReport:
 class ReminderEngine:
     def __init__(
         self, bot: Bot, pool: SessionPool, cipher: FieldCipher, translator: Translator,
-        clock: Clock, *, pacer: Pacer | None = None, timeout: timedelta = timedelta(minutes=10),
+        clock: Clock, pacer: Pacer, *, timeout: timedelta = timedelta(minutes=10),
         page_size: int = 2000, batch_users: int = 1000,
     ) -> None:
         self.pool, self.cipher, self.clock = pool, cipher, clock
         self.timeout, self.page_size, self.batch_users = timeout, page_size, batch_users
         self.sender = ReminderSender(
-            bot, pool, cipher, translator, pacer or Pacer(25.0, 1.0),
-            claim_budget=timeout.total_seconds() / 2,
+            bot, pool, cipher, translator, pacer, claim_budget=timeout.total_seconds() / 2
         )
 
     async def recover(self) -> int:
@@ -201,10 +198,10 @@ class ReminderEngine:
 def register_jobs(scheduler: AsyncIOScheduler, ctx: JobContext) -> None:
     """Scheduler registrar (bot/scheduler.py): the scan, and check-up planning every 30 min."""
     seconds = ctx.settings.reminder_scan_seconds
-    rps, timeout = ctx.settings.broadcast_rps, claim_timeout(seconds)
+    timeout = claim_timeout(seconds)
     engine = ReminderEngine(
-        ctx.bot, ctx.pool, ctx.cipher, ctx.translator, ctx.clock, pacer=Pacer(rps, 1.0),
-        timeout=timeout, batch_users=claim_batch_users(rps, timeout),
+        ctx.bot, ctx.pool, ctx.cipher, ctx.translator, ctx.clock, ctx.pacer,
+        timeout=timeout, batch_users=claim_batch_users(ctx.pacer.rate(), timeout),
     )
     start = ctx.clock()  # the first scan at start-up also recovers a crashed run's claims
     scheduler.add_job(engine.scan, "interval", seconds=seconds, next_run_time=start,

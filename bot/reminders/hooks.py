@@ -1,4 +1,8 @@
-"""Called whenever a key or a user's reminder settings change, so reminder rows change at once."""
+"""Called whenever a key or a user's reminder settings change, so reminder rows change at once.
+
+Key changes come only through bot.keys.service.KeyService, which calls `on_key_saved`;
+handlers never call the key hooks themselves.
+"""
 
 from __future__ import annotations
 

@@ -18,8 +18,10 @@ from collections import defaultdict
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
+from enum import StrEnum
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from bot.constants import DEFAULT_TIMEZONE
 
 __all__ = [
     "ACTIVITY_MODES",
@@ -95,7 +97,7 @@ MIN_OFFSET = -1
 MAX_OFFSET = 90
 
 DEFAULT_WINDOW: tuple[time, time] = (time(10), time(20))
-DEFAULT_TZ = "Asia/Almaty"
+DEFAULT_TZ = DEFAULT_TIMEZONE
 
 ACTIVITY_MODES: tuple[str, ...] = ("off", "monthly", "quarterly")
 ACTIVITY_MODE_DAYS: Mapping[str, int | None] = {"off": None, "monthly": 30, "quarterly": 90}
@@ -124,7 +126,14 @@ EXPIRY_GRACE_AFTER_EXPIRY = timedelta(days=2)
 # key_status() reports "expiring" at or below this many days left.
 EXPIRING_WITHIN_DAYS = 30
 
-KeyStatus = Literal["valid", "expiring", "expired"]
+
+class KeyStatus(StrEnum):
+    """Where a key stands today, in its owner's calendar (the strings callers compare with)."""
+
+    VALID = "valid"
+    EXPIRING = "expiring"
+    EXPIRED = "expired"
+
 
 # Kinds that are sent however late they are (one per user/key), since the question they ask
 # ("do you still know where your key is?") stays valid until answered.
@@ -320,10 +329,10 @@ def days_left(expires_on: date, now: datetime, tz: str) -> int:
 def key_status(expires_on: date, now: datetime, tz: str) -> KeyStatus:
     left = days_left(expires_on, now, tz)
     if left < 0:
-        return "expired"
+        return KeyStatus.EXPIRED
     if left <= EXPIRING_WITHIN_DAYS:
-        return "expiring"
-    return "valid"
+        return KeyStatus.EXPIRING
+    return KeyStatus.VALID
 
 
 def next_delivery_moment(

@@ -1,9 +1,11 @@
 """Sends one user's claimed reminders as one message and records the outcome.
 
 Outcomes: "sent" (rows marked sent), "skipped" (nothing left to say: the key is gone, stopped
-or renewed since planning), "blocked" (403: the user is marked blocked, rows go back to
-pending), "failed" (a 400 Telegram will never accept: rows marked failed, logged), "retry"
-(429 budget used up, network trouble, or the claim got too old: rows go back to pending).
+or renewed since planning), "blocked" (403 or chat not found: the user is marked blocked, rows
+go back to pending until they write again), "failed" (a 400 Telegram will never accept: rows
+marked failed, logged), "retry" (429 budget used up, Telegram unreachable, the claim got too
+old, or a network error mid-request: rows go back to pending and the next scan sends them, so
+a message Telegram did get in that last case is repeated once: at-least-once).
 """
 
 from __future__ import annotations
@@ -16,16 +18,9 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from aiogram import Bot
-from aiogram.exceptions import (
-    TelegramAPIError,
-    TelegramBadRequest,
-    TelegramForbiddenError,
-    TelegramNetworkError,
-    TelegramRetryAfter,
-)
 from aiogram.types import InlineKeyboardMarkup
 
-from bot.broadcast.pacing import Pacer
+from bot.delivery import Outcome, Pacer, Policy, send_with_retry
 from bot.i18n import Translator
 from bot.reminders.hooks import plan_user_checkup, user_window
 from bot.reminders.planning import (
@@ -45,7 +40,17 @@ from storage.reminders import FAILED, SKIPPED
 from storage.repositories import Repos
 
 logger = logging.getLogger(__name__)
-MAX_ATTEMPTS = 5
+# Telegram unreachable: no retry in place, the scan stops and the next one (a minute later)
+# tries again. A few 429 waits are fine: the claim-age check stops an attempt on an old claim.
+POLICY = Policy(max_attempts=5, connect_retries=0)
+RESULT = {
+    Outcome.SENT: "sent",
+    Outcome.BLOCKED: "blocked",
+    Outcome.CHAT_NOT_FOUND: "blocked",
+    Outcome.REJECTED: "failed",
+    Outcome.RETRY_LATER: "retry",
+    Outcome.UNKNOWN: "retry",  # at-least-once: a reminder may repeat, it is never lost
+}
 
 
 @dataclass(frozen=True)
@@ -132,24 +137,16 @@ class ReminderSender:
     async def _send(
         self, chat_id: int, text: str, markup: InlineKeyboardMarkup, claim: Claim
     ) -> str:
-        for _ in range(MAX_ATTEMPTS):
-            await self.pacer.acquire(chat_id)
-            if time.monotonic() - claim.taken > self.claim_budget:
-                return "retry"  # the claim is too old to send on safely; next scan retries
-            try:
-                await self.bot.send_message(chat_id, text, reply_markup=markup)
-                return "sent"
-            except TelegramRetryAfter as exc:
-                self.pacer.penalize(exc.retry_after)  # flood control is bot-wide
-            except TelegramForbiddenError:
-                return "blocked"
-            except TelegramBadRequest as exc:
-                logger.error("reminder rejected by Telegram: %s", exc.message)
-                return "failed"
-            except (TelegramNetworkError, TelegramAPIError) as exc:
-                logger.warning("reminder send failed, will retry: %s", type(exc).__name__)
-                return "retry"
-        return "retry"
+        def young() -> bool:
+            # Checked before each attempt: a claim too old to send on safely goes back to
+            # pending (a recovery may already own it); the next scan retries.
+            return time.monotonic() - claim.taken <= self.claim_budget
+
+        policy = replace(POLICY, still_valid=young)
+        result = await send_with_retry(
+            self.bot, self.pacer, chat_id, text, policy, reply_markup=markup
+        )
+        return RESULT[result.outcome]
 
     async def _plan_next(
         self, repos: Repos, user: UserDTO, items: Sequence[Item], now: datetime

@@ -3,6 +3,7 @@ Non-admins sending /broadcast or /stats get a polite refusal."""
 
 from __future__ import annotations
 
+from dataclasses import astuple
 from datetime import datetime
 from typing import Any
 
@@ -12,13 +13,13 @@ from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
 
-from bot.broadcast.engine import engine_for
+from bot.broadcast.engine import BroadcastEngine
 from bot.config import Settings
-from bot.i18n import LANGUAGES, TextFn, Translator
+from bot.i18n import LANGUAGES, TextFn
 from handlers.broadcast import ui
 from handlers.broadcast.ui import BcAudience, BcCancel, BcConfirm, BcMenu, BcTip, BcWhen
 from handlers.broadcast.ui import BroadcastDialog as S
-from handlers.common import reply_to
+from handlers.common import reply_to, tap_of
 from storage.repositories import Repos
 
 
@@ -160,7 +161,12 @@ def _when(data: dict[str, Any]) -> datetime | None:
 
 async def on_confirm(query: CallbackQuery, callback_data: BcConfirm, state: FSMContext,
                      t: TextFn, bot: Bot, repos: Repos, settings: Settings, now: datetime,
-                     session_pool: Any, cipher: Any, translator: Translator, clock: Any) -> None:
+                     broadcasts: BroadcastEngine | None = None) -> None:
+    if callback_data.action == "send" and not await repos.claims.claim(
+        repos.claims.key_for("tap", *astuple(tap_of(query, "broadcast-send"))), now
+    ):  # a second tap on the same Confirm, even on another instance: one broadcast
+        await query.answer(t("broadcast-already-confirmed"))
+        return
     await query.answer()
     data = await state.get_data()
     texts = resolve_texts(data)
@@ -185,7 +191,8 @@ async def on_confirm(query: CallbackQuery, callback_data: BcConfirm, state: FSMC
     await state.clear()
     await repos.commit()  # the engine reads the row from its own session
     if when is None:
-        engine_for(bot, session_pool, cipher, translator, settings, clock).start(broadcast_id)
+        if broadcasts is not None:  # else the scheduler's next pass starts it
+            broadcasts.start(broadcast_id)
         await reply_to(query, t("broadcast-started", id=broadcast_id, count=details["recipients"]))
     else:
         text = t("broadcast-scheduled", id=broadcast_id,

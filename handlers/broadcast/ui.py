@@ -16,7 +16,7 @@ from aiogram.utils.keyboard import InlineKeyboardBuilder
 from bot.broadcast.html_check import check_length, plain_text, validate_telegram_html
 from bot.broadcast.tips import TipsLibrary, load_tips
 from bot.config import Settings
-from bot.i18n import LOCALES_DIR, TextFn
+from bot.i18n import LANGUAGES, LOCALES_DIR, TextFn
 from storage.broadcasts import Audience, BroadcastDTO
 
 AUDIENCES = ("all", "kk", "ru", "expiring", "legal", "inactive")
@@ -150,7 +150,7 @@ def parse_local_time(text: str, tz: str) -> datetime | None:
 
 def audience_from(data: dict[str, object]) -> Audience:
     kind = str(data.get("audience", "all"))
-    if kind in ("kk", "ru"):
+    if kind in LANGUAGES:
         return Audience(kind="lang", lang=kind)
     days = data.get("days")
     return Audience(kind=kind, days=int(days) if isinstance(days, int) else None)

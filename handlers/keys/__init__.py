@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from aiogram import Router
 
-from handlers.keys import add, edit, listing, upload
+from handlers.keys import add, edit, listing, renew, upload
 
 
 def build_router() -> Router:
@@ -15,5 +15,6 @@ def build_router() -> Router:
         add.build_router(),
         listing.build_router(),
         edit.build_router(),
+        renew.build_router(),
     )
     return router

@@ -10,25 +10,26 @@ from aiogram.filters import Command, StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import TextFn
-from bot.reminders.hooks import on_key_saved
-from bot.reminders.planning import key_status
-from handlers.common import MenuCallback, main_menu, personal_router
+from bot.keys.service import MAX_KEYS, KeyService, Outcome, local_today
+from handlers.common import MenuCallback, main_menu, personal_router, tap_of
 from handlers.keys.input import TEXT_STEPS, check_input
 from handlers.keys.steps import (
     BUTTONS,
     CHOICES,
+    draft,
     iso,
     neighbour,
     prompt,
     proposed_expiry,
+    saved_keyboard,
+    saved_text,
     steps,
     suggested_label,
 )
-from handlers.keys.ui import MAX_KEYS, AddCb, ListCb, esc, fmt_date, local_today, status_text
-from storage.dto import KeyDraft, UserDTO
+from handlers.keys.ui import AddCb
+from storage.dto import UserDTO
 from storage.repositories import Repos
 
 
@@ -46,9 +47,12 @@ class KeyForm(StatesGroup):
 
 
 async def show_step(bot: Bot, chat_id: int, state: FSMContext, t: TextFn, step: str) -> None:
+    """Store the step, then ask; `prompt_msg` records that the question reached the user."""
     await state.set_state(getattr(KeyForm, step))
+    await state.update_data(prompt_msg=None)
     text, markup = prompt(step, t, await state.get_data())
-    await bot.send_message(chat_id, text, reply_markup=markup)
+    sent = await bot.send_message(chat_id, text, reply_markup=markup)
+    await state.update_data(prompt_msg=sent.message_id)
 
 
 async def start_dialog(
@@ -56,7 +60,7 @@ async def start_dialog(
     data: dict[str, Any] | None = None,
 ) -> None:
     """Begin (or begin again) the dialog; `data` holds what a certificate pre-filled."""
-    if await repos.keys.count_for_user(user.id) >= MAX_KEYS:
+    if not await KeyService(repos).can_add(user):
         await state.clear()
         await bot.send_message(chat_id, t("keys-limit", limit=MAX_KEYS))
         return
@@ -105,7 +109,7 @@ async def on_text(
         return
     checked = check_input(step, message.text, local_today(user, now), iso(data.get("issued")))
     if checked.value is None:
-        await message.answer(t(checked.error or "keys-error-empty"))
+        await message.answer(checked.error_text(t))
         return
     await state.update_data({step: checked.value})
     await advance(bot, message.chat.id, state, t, step)
@@ -118,8 +122,14 @@ async def on_button(
     step = await current_step(state)
     action = callback_data.action
     chat_id = query.message.chat.id if query.message else query.from_user.id
-    if step is None or (action not in ("back", "cancel") and BUTTONS.get(step) != action):
-        await query.answer(t("keys-stale"), show_alert=True)
+    if action == "save" and step in (None, "confirm"):  # a repeated Save is "already saved"
+        await save(query, bot, chat_id, state, t, repos, user, now, step == "confirm")
+        return
+    if step is None:
+        await query.answer(t("keys-dialog-ended"), show_alert=True)
+        return
+    if action not in ("back", "cancel") and BUTTONS.get(step) != action:
+        await on_stale_step(query, bot, chat_id, state, t, step)
         return
     await query.answer()
     if action == "cancel":
@@ -132,11 +142,19 @@ async def on_button(
             await bot.send_message(chat_id, t("menu-title"), reply_markup=main_menu(t))
         else:
             await show_step(bot, chat_id, state, t, prev)
-    elif action == "save":
-        await save(bot, chat_id, state, t, repos, user, now)
     else:
         await apply_button(step, callback_data.value, state, t, user, now)
         await advance(bot, chat_id, state, t, step)
+
+
+async def on_stale_step(
+    query: CallbackQuery, bot: Bot, chat_id: int, state: FSMContext, t: TextFn, step: str
+) -> None:
+    """A button of an earlier step: a double tap, or a tap after the bot lost its reply."""
+    data = await state.get_data()
+    await query.answer(t("keys-dialog-moved-on"))
+    if data.get("prompt_msg") is None:  # the current question may never have arrived: ask again
+        await show_step(bot, chat_id, state, t, step)
 
 
 async def apply_button(
@@ -157,41 +175,25 @@ async def apply_button(
         await state.update_data({step: None})
 
 
-def draft(data: dict[str, Any]) -> KeyDraft:
-    details = dict(data.get("cert") or {})
-    if data.get("holder") == "legal" and data.get("bin"):
-        details["bin"] = data["bin"]
-    expiry = iso(data.get("expiry"))
-    assert expiry is not None  # the expiry step cannot be passed without one
-    return KeyDraft(
-        kind=data["kind"], purpose=data["purpose"], expires_on=expiry, label=data["label"],
-        holder=data["holder"], issued_on=iso(data.get("issued")),
-        storage_note=data.get("storage"),
-        company=data.get("company") if data.get("holder") == "legal" else None,
-        cert_info=details or None,
-    )
-
-
 async def save(
-    bot: Bot, chat_id: int, state: FSMContext, t: TextFn, repos: Repos, user: UserDTO,
-    now: datetime,
+    query: CallbackQuery, bot: Bot, chat_id: int, state: FSMContext, t: TextFn, repos: Repos,
+    user: UserDTO, now: datetime, at_confirm: bool,
 ) -> None:
-    if await repos.keys.count_for_user(user.id) >= MAX_KEYS:
-        await state.clear()
+    data = await state.get_data() if at_confirm else None
+    change = await KeyService(repos).add(user, draft(data) if data else None, now,
+                                         tap_of(query, "save"))
+    if change.outcome in (Outcome.ALREADY, Outcome.STALE):
+        already = change.outcome is Outcome.ALREADY
+        await query.answer(t("keys-already-saved" if already else "keys-dialog-ended"),
+                           show_alert=not already)
+        return
+    await query.answer()
+    await state.clear()
+    if change.key is None:
         await bot.send_message(chat_id, t("keys-limit", limit=MAX_KEYS))
         return
-    key = await repos.keys.add(user.id, draft(await state.get_data()), now)
-    await on_key_saved(repos, user, key, now, added=True)
-    await state.clear()
-    kb = InlineKeyboardBuilder()
-    kb.button(text=t("btn-menu-mykeys"), callback_data=ListCb(action="page"))
-    kb.button(text=t("btn-keys-add-more"), callback_data=ListCb(action="add"))
-    expired = key_status(key.expires_on, now, user.timezone) == "expired"
-    text = t("keys-saved", label=esc(key.label), date=fmt_date(key.expires_on),
-             status=status_text(t, key.expires_on, now, user.timezone))
-    # An expired key needs a new one, not a reminder: say so right away.
-    text += "\n" + t("keys-saved-expired" if expired else "keys-saved-will-remind")
-    await bot.send_message(chat_id, text, reply_markup=kb.as_markup())
+    await bot.send_message(chat_id, saved_text(t, change.key, user, now),
+                           reply_markup=saved_keyboard(t))
 
 
 def build_router() -> Router:

@@ -5,14 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 
+from bot.i18n import TextFn
+from bot.keys.secrets import find_sensitive
 from bot.keys.validation import (
     DateError,
-    find_sensitive,
     is_valid_bin,
     parse_date,
     validate_expiry_date,
     validate_issue_date,
 )
+from bot.texts import clean_text
 from handlers.keys.ui import MAX_COMPANY, MAX_LABEL, MAX_NOTE
 
 TEXT_STEPS = ("company", "bin", "issued", "expiry", "storage", "label")
@@ -24,6 +26,10 @@ class Checked:
 
     value: str | None = None
     error: str | None = None
+    limit: int | None = None  # for "too long": the user is told how much fits
+
+    def error_text(self, t: TextFn) -> str:
+        return t(self.error or "keys-error-empty", limit=self.limit or 0)
 
 
 def _text(text: str, limit: int, *, secrets: bool = True) -> Checked:
@@ -31,7 +37,7 @@ def _text(text: str, limit: int, *, secrets: bool = True) -> Checked:
     if not value:
         return Checked(error="keys-error-empty")
     if len(value) > limit:
-        return Checked(error="keys-error-too-long")
+        return Checked(error="keys-error-too-long", limit=limit)
     # Passwords, PINs, IINs and SMS codes are refused, never stored.
     found = find_sensitive(value) if secrets else None
     if found is not None:
@@ -53,6 +59,7 @@ def _date(text: str, today: date, issued: date | None, step: str) -> Checked:
 
 def check_input(step: str, text: str, today: date, issued: date | None = None) -> Checked:
     """Validate the text typed at `step`; dates come back as ISO strings."""
+    text = clean_text(text)
     if step in ("issued", "expiry"):
         return _date(text, today, issued, step)
     if step == "bin":

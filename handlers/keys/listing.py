@@ -12,18 +12,18 @@ from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import TextFn
+from bot.keys.service import KeyService, Outcome
 from bot.reminders.calendar import CalendarKey, build_ics
-from bot.reminders.hooks import on_key_deleted, on_key_saved
-from handlers.common import MenuCallback, chat_of, personal_router
+from handlers.common import MenuCallback, chat_of, personal_router, show
 from handlers.keys.add import start_dialog
 from handlers.keys.ui import (
     PAGE_SIZE,
     KeyCb,
     ListCb,
+    answer_missing,
+    card,
     esc,
     fmt_date,
-    key_keyboard,
-    key_lines,
     status_icon,
     status_text,
 )
@@ -57,16 +57,21 @@ def list_view(
     return "\n".join(lines), kb.as_markup()
 
 
-async def send_list(
-    bot: Bot, chat_id: int, t: TextFn, repos: Repos, user: UserDTO, now: datetime, page: int = 0
-) -> None:
+async def list_screen(
+    t: TextFn, repos: Repos, user: UserDTO, now: datetime, page: int = 0
+) -> tuple[str, InlineKeyboardMarkup]:
     keys = await repos.keys.list_for_user(user.id)  # sorted by expiry
-    if not keys:
-        kb = InlineKeyboardBuilder()
-        kb.button(text=t("btn-menu-addkey"), callback_data=ListCb(action="add"))
-        await bot.send_message(chat_id, t("keys-list-empty"), reply_markup=kb.as_markup())
-        return
-    text, markup = list_view(t, keys, page, now, user.timezone)
+    if keys:
+        return list_view(t, keys, page, now, user.timezone)
+    kb = InlineKeyboardBuilder()
+    kb.button(text=t("btn-menu-addkey"), callback_data=ListCb(action="add"))
+    return t("keys-list-empty"), kb.as_markup()
+
+
+async def send_list(
+    bot: Bot, chat_id: int, t: TextFn, repos: Repos, user: UserDTO, now: datetime
+) -> None:
+    text, markup = await list_screen(t, repos, user, now)
     await bot.send_message(chat_id, text, reply_markup=markup)
 
 
@@ -92,8 +97,8 @@ async def on_list(
         await start_dialog(bot, chat_of(query), state, t, repos, user)
     elif callback_data.action == "ics":
         await send_ics(bot, chat_of(query), t, repos, user, now, lang)
-    else:
-        await send_list(bot, chat_of(query), t, repos, user, now, callback_data.page)
+    else:  # a page of the list, in place of the card or page it was opened from
+        await show(query, *await list_screen(t, repos, user, now, callback_data.page))
 
 
 async def send_ics(
@@ -112,72 +117,67 @@ async def send_ics(
                             caption=t("keys-ics-caption"))
 
 
+ALREADY = {"used": "keys-used-already", "stop": "keys-reminders-already-stopped",
+           "resume": "keys-reminders-already-resumed", "delok": "keys-already-deleted"}
+DONE = {"used": "keys-used-noted", "stop": "keys-reminders-stopped",
+        "resume": "keys-reminders-resumed"}
+
+
 async def on_key(
     query: CallbackQuery, callback_data: KeyCb, bot: Bot, t: TextFn, repos: Repos,
     user: UserDTO, now: datetime,
 ) -> None:
-    key = await repos.keys.get_owned(user.id, callback_data.key_id)
-    if key is None:  # deleted, or someone else's id in forged callback data
-        await query.answer(t("keys-stale"), show_alert=True)
-        return
-    action, chat_id = callback_data.action, chat_of(query)
+    keys, action, key_id = KeyService(repos), callback_data.action, callback_data.key_id
     if action == "used":
-        await repos.keys.mark_used(user.id, key.id, now)
-        await query.answer(t("keys-used-noted"))
+        change = await keys.mark_used(user, key_id, now)
     elif action in ("stop", "resume"):
-        await repos.keys.update(user.id, key.id, now, reminders_stopped=action == "stop")
-        await query.answer(t("keys-reminders-stopped" if action == "stop" else
-                             "keys-reminders-resumed"))
+        change = await keys.set_reminders(user, key_id, now, stopped=action == "stop")
+    else:
+        change = await keys.find(user, key_id)
+    if change.key is None:
+        await answer_missing(query, t, change.outcome)
+    elif change.outcome is Outcome.ALREADY:
+        await query.answer(t(ALREADY[action]))
     elif action == "where":
         await query.answer()
+        key = change.key
         note = esc(key.storage_note) if key.storage_note else t("keys-where-none")
-        await bot.send_message(chat_id, t("keys-where", label=esc(key.label), note=note))
-        return
+        await bot.send_message(chat_of(query), t("keys-where", label=esc(key.label), note=note))
     else:
-        await query.answer()
-        await show_card(bot, chat_id, t, key, now, user.timezone, callback_data.page)
-        return
-    await after_change(bot, chat_id, t, repos, user, key.id, now, callback_data.page)
-
-
-async def after_change(
-    bot: Bot, chat_id: int, t: TextFn, repos: Repos, user: UserDTO, key_id: int,
-    now: datetime, page: int = 0,
-) -> None:
-    """Re-read the key, re-plan its reminders at once and show the fresh card."""
-    key = await repos.keys.get_owned(user.id, key_id)
-    if key is None:
-        return
-    await on_key_saved(repos, user, key, now)
-    await show_card(bot, chat_id, t, key, now, user.timezone, page)
-
-
-async def show_card(
-    bot: Bot, chat_id: int, t: TextFn, key: KeyDTO, now: datetime, tz: str, page: int
-) -> None:
-    await bot.send_message(chat_id, "\n".join(key_lines(t, key, now, tz)),
-                           reply_markup=key_keyboard(t, key, page))
+        await query.answer(t(DONE[action]) if action in DONE else None)
+        await show(query, *card(t, change.key, now, user.timezone, callback_data.page))
 
 
 async def on_delete(
-    query: CallbackQuery, callback_data: KeyCb, bot: Bot, t: TextFn, repos: Repos, user: UserDTO,
+    query: CallbackQuery, callback_data: KeyCb, t: TextFn, repos: Repos, user: UserDTO,
+    now: datetime,
 ) -> None:
-    key = await repos.keys.get_owned(user.id, callback_data.key_id)
-    if key is None:
-        await query.answer(t("keys-stale"), show_alert=True)
-        return
-    await query.answer()
+    keys = KeyService(repos)
     if callback_data.action == "del":
-        kb = InlineKeyboardBuilder()
-        kb.button(text=t("btn-keys-delete-yes"), callback_data=KeyCb(action="delok", key_id=key.id))
-        kb.button(text=t("btn-keys-delete-no"), callback_data=KeyCb(action="view", key_id=key.id,
-                                                                    page=callback_data.page))
-        text = t("keys-delete-confirm", label=esc(key.label))
-        await bot.send_message(chat_of(query), text, reply_markup=kb.as_markup())
+        found = await keys.find(user, callback_data.key_id)
+        if found.key is None:
+            await answer_missing(query, t, found.outcome)
+            return
+        await query.answer()
+        await show(query, t("keys-delete-confirm", label=esc(found.key.label)),
+                   delete_keyboard(t, found.key.id, callback_data.page))
         return
-    await repos.keys.delete(user.id, key.id)
-    await on_key_deleted(repos, key.id)
-    await bot.send_message(chat_of(query), t("keys-deleted", label=esc(key.label)))
+    change = await keys.delete(user, callback_data.key_id, now)
+    if change.outcome is Outcome.STALE:
+        await answer_missing(query, t, change.outcome)
+    elif change.key is None:
+        await query.answer(t(ALREADY["delok"]))
+    else:
+        await query.answer()
+        await show(query, t("keys-deleted", label=esc(change.key.label)))
+
+
+def delete_keyboard(t: TextFn, key_id: int, page: int) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=t("btn-keys-delete-yes"), callback_data=KeyCb(action="delok", key_id=key_id))
+    kb.button(text=t("btn-keys-delete-no"), callback_data=KeyCb(action="view", key_id=key_id,
+                                                                page=page))
+    return kb.as_markup()
 
 
 def build_router() -> Router:

@@ -1,29 +1,32 @@
-"""The /addkey dialog as data: which steps apply, what each asks, and the summary."""
+"""The /addkey dialog as data: which steps apply, what each asks, the summary, the result."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from aiogram.types import InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import TextFn
-from bot.keys.validation import KIND_CLOUD, KINDS, default_expiry
+from bot.keys.kinds import CHOICES, KeyHolder, KeyKind
+from bot.keys.validation import default_expiry
+from bot.reminders.planning import KeyStatus, key_status
+from handlers.common import MenuCallback
 from handlers.keys.ui import (
-    HOLDERS,
-    PURPOSES,
     AddCb,
+    ListCb,
     choice_keyboard,
     esc,
     fmt_date,
     nav_row,
+    status_text,
 )
+from storage.dto import KeyDraft, KeyDTO, UserDTO
 
 ORDER = ("kind", "holder", "company", "bin", "purpose", "issued", "expiry", "storage", "label",
          "confirm")
 # Which button actions each step accepts (back/cancel are accepted everywhere).
-CHOICES = {"kind": KINDS, "holder": HOLDERS, "purpose": PURPOSES}
 BUTTONS = {"kind": "kind", "holder": "holder", "purpose": "purpose", "bin": "skip",
            "issued": "today", "expiry": "expiry_ok", "storage": "skip", "label": "label_ok",
            "confirm": "save"}
@@ -33,7 +36,7 @@ def steps(data: dict[str, Any]) -> list[str]:
     """The steps this dialog goes through: company questions only for legal entities,
     and whatever a certificate already told us is skipped."""
     skip = set(data.get("prefilled", []))
-    if data.get("holder") != "legal":
+    if data.get("holder") != KeyHolder.LEGAL:
         skip |= {"company", "bin"}
     return [s for s in ORDER if s not in skip]
 
@@ -84,7 +87,7 @@ def prompt(step: str, t: TextFn, data: dict[str, Any]) -> tuple[str, InlineKeybo
     if step == "expiry":
         proposal = proposed_expiry(data)
         text = t("keys-ask-expiry", date=fmt_date(proposal))
-        if data.get("kind") == KIND_CLOUD and "expiry" not in data.get("prefilled", []):
+        if data.get("kind") == KeyKind.CLOUD and "expiry" not in data.get("prefilled", []):
             text += "\n\n" + t("keys-cloud-check")
         kb.button(text=t("btn-keys-expiry_ok", date=fmt_date(proposal)),
                   callback_data=AddCb(action="expiry_ok"))
@@ -95,3 +98,34 @@ def prompt(step: str, t: TextFn, data: dict[str, Any]) -> tuple[str, InlineKeybo
     nav_row(kb, t)
     kb.adjust(*((1, 2) if step in BUTTONS else (2,)))
     return text, kb.as_markup()
+
+
+def draft(data: dict[str, Any]) -> KeyDraft:
+    details = dict(data.get("cert") or {})
+    if data.get("holder") == KeyHolder.LEGAL and data.get("bin"):
+        details["bin"] = data["bin"]
+    expiry = iso(data.get("expiry"))
+    assert expiry is not None  # the expiry step cannot be passed without one
+    return KeyDraft(
+        kind=data["kind"], purpose=data["purpose"], expires_on=expiry, label=data["label"],
+        holder=data["holder"], issued_on=iso(data.get("issued")),
+        storage_note=data.get("storage"),
+        company=data.get("company") if data.get("holder") == KeyHolder.LEGAL else None,
+        cert_info=details or None,
+    )
+
+
+def saved_text(t: TextFn, key: KeyDTO, user: UserDTO, now: datetime) -> str:
+    text = t("keys-saved", label=esc(key.label), date=fmt_date(key.expires_on),
+             status=status_text(t, key.expires_on, now, user.timezone))
+    expired = key_status(key.expires_on, now, user.timezone) is KeyStatus.EXPIRED
+    # An expired key needs a new one, not a reminder: say so right away.
+    return text + "\n" + t("keys-saved-expired" if expired else "keys-saved-will-remind")
+
+
+def saved_keyboard(t: TextFn) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    # The menu's button: the list comes as a new message, the confirmation stays.
+    kb.button(text=t("btn-menu-mykeys"), callback_data=MenuCallback(action="mykeys"))
+    kb.button(text=t("btn-keys-add-more"), callback_data=ListCb(action="add"))
+    return kb.as_markup()

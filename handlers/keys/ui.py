@@ -7,21 +7,23 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import InlineKeyboardMarkup
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import TextFn
-from bot.reminders.planning import days_left, key_status
+from bot.keys.service import Outcome
+from bot.reminders.planning import KeyStatus, days_left, key_status
 from bot.reminders.texts import fmt_date as reminder_date
-from storage.dto import KeyDTO, UserDTO
+from bot.texts import clean_text
+from storage.dto import KeyDTO
 
-MAX_KEYS = 50
 PAGE_SIZE = 8
-HOLDERS = ("individual", "legal")
-PURPOSES = ("auth", "sign_rsa", "sign_gost", "both")
 MAX_LABEL = 64
 MAX_NOTE = 300
 MAX_COMPANY = 120
+
+
+STATUS_ICONS = {KeyStatus.VALID: "🟢", KeyStatus.EXPIRING: "🟡", KeyStatus.EXPIRED: "🔴"}
 
 
 class AddCb(CallbackData, prefix="ak"):
@@ -50,17 +52,14 @@ class ListCb(CallbackData, prefix="kl"):
     page: int = 0
 
 
-def local_today(user: UserDTO, now: datetime) -> date:
-    return now.astimezone(ZoneInfo(user.timezone)).date()
-
-
 def fmt_date(d: date | None) -> str:
     """The reminders' date format, with a dash for a date the user skipped."""
     return "—" if d is None else reminder_date(d)
 
 
 def esc(text: str | None) -> str:
-    return html.escape(text or "")
+    """User or certificate text, safe to show: no markup, no bidi tricks."""
+    return html.escape(clean_text(text or ""))
 
 
 def status_text(t: TextFn, expires_on: date, now: datetime, tz: str) -> str:
@@ -68,13 +67,13 @@ def status_text(t: TextFn, expires_on: date, now: datetime, tz: str) -> str:
     if left == 0:
         return t("keys-status-today")
     status = key_status(expires_on, now, tz)
-    if status == "expired":
+    if status is KeyStatus.EXPIRED:
         return t("keys-status-expired", days=-left)
     return t(f"keys-status-{status}", days=left)
 
 
 def status_icon(expires_on: date, now: datetime, tz: str) -> str:
-    return {"valid": "🟢", "expiring": "🟡", "expired": "🔴"}[key_status(expires_on, now, tz)]
+    return STATUS_ICONS[key_status(expires_on, now, tz)]
 
 
 def nav_row(kb: InlineKeyboardBuilder, t: TextFn, back: bool = True) -> None:
@@ -98,6 +97,8 @@ def choice_keyboard(
 
 def key_lines(t: TextFn, key: KeyDTO, now: datetime, tz: str) -> list[str]:
     """The full card of a key; user text is escaped."""
+    # Only what the user said: a key nobody marked as used shows a dash.
+    used_on = key.last_used_at.astimezone(ZoneInfo(tz)).date() if key.last_used_at else None
     lines = [
         f"🔑 <b>{esc(key.label)}</b>",
         t("keys-field-kind", value=t(f"keys-kind-{key.kind}")),
@@ -113,7 +114,7 @@ def key_lines(t: TextFn, key: KeyDTO, now: datetime, tz: str) -> list[str]:
         t("keys-field-issued", value=fmt_date(key.issued_on)),
         t("keys-field-expires", value=fmt_date(key.expires_on)),
         status_icon(key.expires_on, now, tz) + " " + status_text(t, key.expires_on, now, tz),
-        t("keys-field-used", value=fmt_date(key.last_activity_at.astimezone(ZoneInfo(tz)).date())),
+        t("keys-field-used", value=fmt_date(used_on)),
     ]
     if key.renewals:
         lines.append(t("keys-field-renewals", count=len(key.renewals)))
@@ -135,3 +136,18 @@ def key_keyboard(t: TextFn, key: KeyDTO, page: int) -> InlineKeyboardMarkup:
     kb.button(text=t("btn-keys-to-list"), callback_data=ListCb(action="page", page=page))
     kb.adjust(2, 2, 2, 1)
     return kb.as_markup()
+
+
+Screen = tuple[str, InlineKeyboardMarkup]
+
+
+def card(t: TextFn, key: KeyDTO, now: datetime, tz: str, page: int = 0) -> Screen:
+    """A key's card: its text and its buttons."""
+    return "\n".join(key_lines(t, key, now, tz)), key_keyboard(t, key, page)
+
+
+async def answer_missing(query: CallbackQuery, t: TextFn, outcome: Outcome) -> None:
+    """A button of a key that is not there: deleted (say so) or never this user's (say
+    nothing more than that the button is out of date)."""
+    await query.answer(t("keys-gone" if outcome is Outcome.GONE else "keys-stale"),
+                       show_alert=True)

@@ -16,17 +16,15 @@ from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
 from bot.i18n import TextFn
-from bot.keys.certificates import (
-    MAX_CERT_BYTES,
-    CertificateError,
-    CertInfo,
-    classify_upload,
-    looks_like_private_key_text,
-    parse_certificate,
-)
+from bot.keys.certificates import MAX_CERT_BYTES, CertificateError, CertInfo, parse_certificate
+from bot.keys.kinds import KeyHolder, KeyPurpose
+from bot.keys.private_keys import classify_upload
+from bot.keys.secrets import looks_like_private_key_text
+from bot.keys.service import local_today
+from bot.texts import clean_text
 from handlers.common import delete_quietly
 from handlers.keys.add import start_dialog
-from handlers.keys.ui import esc, fmt_date, local_today
+from handlers.keys.ui import esc, fmt_date
 from storage.dto import UserDTO
 from storage.repositories import Repos
 
@@ -44,13 +42,13 @@ async def refuse_secret(message: Message, t: TextFn) -> None:
     await message.answer(text)
 
 
-def purpose_of(info: CertInfo) -> str | None:
+def purpose_of(info: CertInfo) -> KeyPurpose | None:
     if info.purposes >= {"auth", "sign"}:
-        return "both"
+        return KeyPurpose.BOTH
     if "auth" in info.purposes:
-        return "auth"
+        return KeyPurpose.AUTH
     if "sign" in info.purposes:
-        return "sign_gost" if info.algorithm == "GOST" else "sign_rsa"
+        return KeyPurpose.SIGN_GOST if info.algorithm == "GOST" else KeyPurpose.SIGN_RSA
     return None
 
 
@@ -64,15 +62,16 @@ def prefill(info: CertInfo, today: Any) -> dict[str, Any]:
         data["purpose"] = purpose
         data["prefilled"].append("purpose")
     if info.organization or info.bin:
-        data.update(holder="legal", company=info.organization, bin=info.bin)
+        company = clean_text(info.organization) if info.organization else None
+        data.update(holder=KeyHolder.LEGAL, company=company, bin=info.bin)
         data["prefilled"] += ["holder", "company", "bin"]
     else:
-        data["holder"] = "individual"
+        data["holder"] = KeyHolder.INDIVIDUAL
         data["prefilled"].append("holder")
     cert = {"source": "certificate", "common_name": info.common_name,
             "iin_masked": info.iin_masked, "issuer": info.issuer, "serial": info.serial_hex,
             "algorithm": info.algorithm}
-    data["cert"] = {k: v for k, v in cert.items() if v}
+    data["cert"] = {k: clean_text(v) for k, v in cert.items() if v}
     return data
 
 

@@ -58,6 +58,7 @@ broadcast-now = қазір
 broadcast-started = №{ $id } таратылым басталды: { $count } алушы. Төменде барысы көрсетіледі.
 broadcast-scheduled = №{ $id } таратылым { $when } уақытына жоспарланды. Бас тарту үшін: /broadcast → «Жоспарланған және жүріп жатқандар».
 broadcast-dialog-expired = Таратылым диалогы ескірді. Қайта бастаңыз: /broadcast
+broadcast-already-confirmed = Бұл таратылым расталып қойған — екінші рет жіберілмейді.
 broadcast-aud-all = барлық пайдаланушылар
 broadcast-aud-lang = { $language ->
         [kk] қазақ тілінде оқитын
@@ -86,3 +87,31 @@ broadcast-report =
     Қателер: { $failed } (оның ішінде қайта іске қосылғаннан кейін нәтижесі белгісіз: { $unknown })
     Шығарылғандар (жазылымнан бас тартқандар): { $excluded }
 broadcast-weekly-footer = <i>Kilt-тің апта кеңесі. Өшіру: /reminders</i>
+
+## Teaching the bot from real questions: /stats and /learned.
+
+cmd-learned = Үйретілген сұрақтар (әкімші)
+teach-unanswered-title = Соңғы { $days } күндегі жауапсыз сұрақтар (аты-жөн мен нөмірлер алынып тасталған, кім сұрағаны сақталмайды):
+teach-unanswered-line = { $n }. { $text } — { $count } рет
+teach-unanswered-none = Жауапсыз сұрақ жоқ.
+teach-unanswered-hint = Төмендегі батырмалар: «N → тақырып» N нөмірлі сұрақты білім қорының тақырыбына байлайды, «N ✕» оны ЭЦҚ-ға қатысы жоқ сұрақ деп белгілейді.
+btn-teach-attach = { $n } → тақырып
+btn-teach-out = { $n } ✕ тақырыптан тыс
+btn-teach-learned = 📚 Үйретілген сұрақтар ({ $count })
+btn-teach-export = ⬇️ TSV файлын алу
+btn-teach-remove = 🗑 { $n }
+teach-choose-topic =
+    Бұл сұрақ қай тақырыпқа жатады?
+    «{ $text }»
+teach-attached = ✅ Есте сақтадым: «{ $text }» → { $topic }. Осылай сұраған адам бірден осы тақырыптың жауабын алады.
+teach-marked-out = ✅ Тақырыптан тыс сұрақ деп белгіленді: «{ $text }». Бот оған жауабын білмейтінін сыпайы айтып, немен көмектесе алатынын ұсынады.
+teach-already-done = Бұл сұрақ қаралып қойған немесе жойылған (сақтау мерзімі өтті). /stats командасын қайта ашыңыз.
+teach-unknown-topic = Білім қорында мұндай тақырып жоқ. /stats командасын қайта ашыңыз.
+teach-out-of-scope = тақырыптан тыс
+teach-learned-title = <b>Үйретілген сұрақтар</b> — барлығы { $count }, жаңалары жоғарыда:
+teach-learned-line = { $n }. «{ $text }» → { $topic } ({ $language })
+teach-learned-more = …тағы { $count } — толық тізім TSV файлында.
+teach-learned-none = Әзірге үйретілген сұрақ жоқ. /stats ішінде жауапсыз сұрақты тақырыпқа байлаңыз.
+teach-removed = Жойылды: «{ $text }». Бұл сұрақты енді қайтадан білім қорынан әдеттегі іздеу шешеді.
+teach-export-caption = Үйретілген сұрақтар: { $count }. Бағандар: form, topic, question (topic «none» — тақырыптан тыс). Оларды білім қорының мысалдарына көшіруге болады.
+teach-admin-only-button = Бұл батырма тек бот әкімшілеріне арналған.

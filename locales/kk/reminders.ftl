@@ -38,13 +38,6 @@ reminders-key-gone = Бұл кілт тізіміңізде енді жоқ.
 reminders-unknown-intro = Бейтаныс кілт не қызмет көрсеңіз, бірден әрекет етіңіз:
 reminders-help-fallback = Толық нұсқаулық — pki.gov.kz сайтында.
 
-reminders-renew-ask = «{ $label }» кілтінің жаңа аяқталу күнін жазыңыз, мысалы 31.12.2026:
-reminders-renew-bad-format = Күнді түсінбедім. Былай жазыңыз: 31.12.2026.
-reminders-renew-bad-invalid = Мұндай күн жоқ. Күн мен айды тексеріңіз.
-reminders-renew-bad-past = Жаңа күн бүгінгі күннен ({ $today }) кейін болуы керек.
-reminders-renew-bad-far = Тым алыс: ЭЦҚ кілті бірнеше жылдан артық жарамды болмайды. Жылды тексеріңіз.
-reminders-renew-done = Дайын: «{ $label }» кілті { $date } дейін жарамды. Еске салулар жаңа күнге ауыстырылды.
-
 reminders-settings =
     <b>Еске салу баптаулары</b>
     Кілт мерзімі біткенге дейін неше күн қалғанда: { $offsets }

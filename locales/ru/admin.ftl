@@ -62,6 +62,7 @@ broadcast-started = Рассылка №{ $id } запущена: { $count ->
     }. Ниже будет прогресс.
 broadcast-scheduled = Рассылка №{ $id } запланирована на { $when }. Отменить можно в /broadcast → «Запланированные и идущие».
 broadcast-dialog-expired = Диалог рассылки устарел. Начните заново: /broadcast
+broadcast-already-confirmed = Эта рассылка уже подтверждена — второй раз она не уйдёт.
 broadcast-aud-all = все пользователи
 broadcast-aud-lang = { $language ->
         [kk] казахоязычные
@@ -90,3 +91,35 @@ broadcast-report =
     Ошибок: { $failed } (из них неизвестный исход после перезапуска: { $unknown })
     Исключены (отписались): { $excluded }
 broadcast-weekly-footer = <i>Совет недели от Kilt. Отключить: /reminders</i>
+
+## Teaching the bot from real questions: /stats and /learned.
+
+cmd-learned = Выученные формулировки (админ)
+teach-unanswered-title = Вопросы без ответа за { $days } дн. (имена и номера вычищены, без привязки к людям):
+teach-unanswered-line = { $n }. { $text } — { $count ->
+        [one] { $count } раз
+        [few] { $count } раза
+       *[many] { $count } раз
+    }
+teach-unanswered-none = Вопросов без ответа нет.
+teach-unanswered-hint = Кнопки ниже: «N → тема» привязывает вопрос N к теме базы знаний, «N ✕» отмечает его как вопрос не об ЭЦП.
+btn-teach-attach = { $n } → тема
+btn-teach-out = { $n } ✕ не по теме
+btn-teach-learned = 📚 Выученные формулировки ({ $count })
+btn-teach-export = ⬇️ Выгрузить TSV
+btn-teach-remove = 🗑 { $n }
+teach-choose-topic =
+    К какой теме относится этот вопрос?
+    «{ $text }»
+teach-attached = ✅ Запомнил: «{ $text }» → { $topic }. Кто спросит так же, сразу получит ответ этой темы.
+teach-marked-out = ✅ Отмечено как вопрос не по теме: «{ $text }». На него бот вежливо ответит, что не знает, и подскажет, с чем может помочь.
+teach-already-done = Этот вопрос уже разобран или удалён (истёк срок хранения). Откройте /stats заново.
+teach-unknown-topic = Такой темы нет в базе знаний. Откройте /stats заново.
+teach-out-of-scope = не по теме
+teach-learned-title = <b>Выученные формулировки</b> — всего { $count }, новые сверху:
+teach-learned-line = { $n }. «{ $text }» → { $topic } ({ $language })
+teach-learned-more = …и ещё { $count } — полный список в выгрузке TSV.
+teach-learned-none = Выученных формулировок пока нет. Привяжите вопрос без ответа к теме в /stats.
+teach-removed = Удалено: «{ $text }». Этот вопрос снова разбирает обычный поиск по базе знаний.
+teach-export-caption = Выученные формулировки: { $count }. Столбцы form, topic, question (topic «none» — не по теме): их можно перенести в примеры базы знаний.
+teach-admin-only-button = Эта кнопка только для администраторов бота.

@@ -50,13 +50,6 @@ reminders-key-gone = Этого ключа уже нет в вашем спис�
 reminders-unknown-intro = Если видите незнакомый ключ или услугу — действуйте сразу:
 reminders-help-fallback = Подробная инструкция — на pki.gov.kz.
 
-reminders-renew-ask = Напишите новую дату окончания ключа «{ $label }», например 31.12.2026:
-reminders-renew-bad-format = Не понял дату. Напишите её так: 31.12.2026.
-reminders-renew-bad-invalid = Такой даты нет. Проверьте день и месяц.
-reminders-renew-bad-past = Новая дата должна быть позже сегодняшней ({ $today }).
-reminders-renew-bad-far = Слишком далеко: ключ ЭЦП действует не больше нескольких лет. Проверьте год.
-reminders-renew-done = Готово: ключ «{ $label }» действует до { $date }. Напоминания перенесены.
-
 reminders-settings =
     <b>Напоминания</b>
     За сколько дней до окончания ключа: { $offsets }

@@ -9,8 +9,8 @@ import pytest
 from aiogram import Bot
 
 from bot.broadcast.engine import BroadcastEngine
-from bot.broadcast.pacing import Pacer
 from bot.config import Settings
+from bot.delivery import LocalPacer
 from bot.i18n import Translator
 from storage.database import SessionPool
 from storage.dto import KeyDraft
@@ -57,6 +57,6 @@ def engine(
     bot: Bot, pool: SessionPool, cipher: FieldCipher, translator: Translator,
     settings: Settings, clock: FakeClock, vtime: VirtualTime,
 ) -> BroadcastEngine:
-    eng = BroadcastEngine(bot, pool, cipher, translator, settings, clock, progress_every=3600)
-    eng.pacer = Pacer(global_rps=25, clock=vtime, sleep=vtime.sleep)
-    return eng
+    pacer = LocalPacer(global_rps=25, clock=vtime, sleep=vtime.sleep)
+    return BroadcastEngine(bot, pool, cipher, translator, settings, clock, pacer,
+                           progress_every=3600)

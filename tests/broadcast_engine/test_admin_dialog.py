@@ -6,10 +6,9 @@ from typing import Any
 
 import pytest
 from aiogram import Bot, Dispatcher
-from aiogram.methods import SendMessage
+from aiogram.methods import AnswerCallbackQuery, SendMessage
 from sqlalchemy import select
 
-from bot.broadcast.engine import engine_for
 from bot.broadcast.html_check import plain_text
 from bot.config import Settings
 from bot.i18n import Translator
@@ -72,7 +71,7 @@ async def test_compose_preview_send_now(
     session.clear()
     started = await admin.press(BcConfirm(action="send"))
     assert started == t("broadcast-started", id=1, count=3)
-    await engine_for(bot, pool, cipher, translator, settings, clock).wait_idle()
+    await dp["broadcasts"].wait_idle()
     sent = [m for m in session.sent(SendMessage) if m.chat_id in (11, 12, 13)]
     assert sorted(int(m.chat_id) for m in sent) == [11, 12, 13]
     assert all(m.allow_paid_broadcast for m in sent)
@@ -147,3 +146,30 @@ async def test_non_admin_is_refused(
     session.clear()
     await dp.feed_update(bot, user.callback(BcConfirm(action="send").pack()))
     assert not session.sent(SendMessage)
+
+
+async def test_double_tap_on_confirm_creates_one_broadcast(
+    dp: Dispatcher, bot: Bot, session: RecordingSession, translator: Translator,
+    make_users: MakeUsers, pool: SessionPool,
+) -> None:
+    import asyncio
+
+    from storage.models import Broadcast
+
+    t = translator.for_lang("ru")
+    await make_users([31], "ru")
+    admin = Admin(dp, bot, session, "ru")
+    await admin.say("/broadcast")
+    await admin.press(BcMenu(action="compose"))
+    await admin.say("Текст")
+    await admin.say("Текст")
+    await admin.press(BcAudience(kind="all"))
+    await admin.press(BcWhen(later=True))
+    await admin.say("03.03.2026 12:00")
+    confirm = admin.tg.callback(BcConfirm(action="send").pack())
+    # The same button twice, the second while the first is still being handled.
+    await asyncio.gather(*(dp.feed_update(bot, confirm) for _ in range(3)))
+    async with pool() as s:
+        assert len(list(await s.scalars(select(Broadcast)))) == 1
+    assert t("broadcast-already-confirmed") in [
+        a.text for a in session.sent(AnswerCallbackQuery)]

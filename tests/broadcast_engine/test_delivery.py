@@ -163,8 +163,7 @@ async def test_resume_after_crash_skips_nobody_and_sends_nobody_twice(
     assert before["claimed"] <= engine.workers  # the window: one message per worker at most
 
     clock.advance(minutes=5)  # the dead process's claims are stale now
-    restarted = BroadcastEngine(bot, pool, cipher, translator, settings, clock)
-    restarted.pacer = engine.pacer
+    restarted = BroadcastEngine(bot, pool, cipher, translator, settings, clock, engine.pacer)
     assert await restarted.resume_due() == [broadcast_id]
     await restarted.wait_idle()
     after = await counts(pool, cipher, broadcast_id)

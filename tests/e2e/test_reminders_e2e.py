@@ -67,7 +67,7 @@ async def test_reminder_once_across_kill_9(
     # Pacing at one message per 2 s: the kill lands mid-scan, while later users are claimed
     # and waiting for their send slot. (A kill while a request is in flight is the documented
     # at-least-once window, covered by the engine tests.)
-    env = {**bot_env, "REMINDER_SCAN_SECONDS": "1", "BROADCAST_RPS": "0.5"}
+    env = {**bot_env, "REMINDER_SCAN_SECONDS": "1", "SEND_RPS": "0.5"}
     proc = BotProcess(env, cwd=tmp_path, log_path=tmp_path / "bot.log")
     try:
         proc.start()

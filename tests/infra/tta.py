@@ -38,7 +38,8 @@ import aiohttp
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SHARED_TTA = REPO.parent / "shared" / "tta"
+# TTA_SHARED_DIR: where shim.py and start_emulator.js are when not in ../shared/tta (a worktree).
+SHARED_TTA = Path(os.environ.get("TTA_SHARED_DIR") or REPO.parent / "shared" / "tta")
 TTA_PACKAGE = "telegram-test-api"
 TTA_VERSION = "4.2.1"
 
@@ -151,6 +152,7 @@ class TTAServer:
         extra_env: Mapping[str, str] | None = None,
         startup_timeout: float = 30.0,
         log_dir: Path | None = None,
+        shim_port: int | None = None,
     ) -> None:
         self.deps_dir = deps_dir or tta_deps_dir()
         self.shared_dir = shared_dir or SHARED_TTA
@@ -160,6 +162,7 @@ class TTAServer:
         self.log_dir = log_dir
         self.emu_port = 0
         self.shim_port = 0
+        self.fixed_shim_port = shim_port  # e.g. where a bot is already trying to connect
         self.startup_seconds = 0.0
         self._emu: subprocess.Popen[bytes] | None = None
         self._shim: subprocess.Popen[bytes] | None = None
@@ -226,9 +229,9 @@ class TTAServer:
 
     def _start_pair(self, node_modules: Path) -> None:
         assert self.log_dir is not None
-        self.emu_port, self.shim_port = free_port(), free_port()
+        self.emu_port, self.shim_port = free_port(), self.fixed_shim_port or free_port()
         while self.shim_port == self.emu_port:
-            self.shim_port = free_port()
+            self.emu_port = free_port()
         self._emu = self._spawn(
             "emulator",
             ["node", str(self.shared_dir / "start_emulator.js")],
@@ -239,6 +242,10 @@ class TTAServer:
             },
         )
         self._wait_http(self._emu, f"{self.emulator_url}/", "emulator")
+        self.start_shim()
+
+    def start_shim(self) -> None:
+        """(Re)start the shim on its port, in front of the running emulator."""
         shim_env = {
             "TTA_EMU_URL": self.emulator_url,
             "TTA_SHIM_HOST": "127.0.0.1",
@@ -275,6 +282,11 @@ class TTAServer:
             f"{name} did not answer {url} within {self.startup_timeout}s:\n"
             f"{_tail(self.log_dir / f'{name}.log')}"
         )
+
+    def stop_shim(self) -> None:
+        """Stop only the shim: to the bot, Telegram is unreachable until start_shim()."""
+        _stop_process(self._shim, 5.0)
+        self._shim = None
 
     def _stop_children(self) -> None:
         _stop_process(self._shim, 5.0)

@@ -12,14 +12,9 @@ from cryptography import x509
 from cryptography.hazmat.primitives import serialization
 
 from bot.keys import certificates as certs
-from bot.keys.certificates import (
-    MAX_CERT_BYTES,
-    CertificateError,
-    CertInfo,
-    classify_upload,
-    looks_like_private_key_text,
-    parse_certificate,
-)
+from bot.keys.certificates import MAX_CERT_BYTES, CertificateError, CertInfo, parse_certificate
+from bot.keys.private_keys import classify_upload
+from bot.keys.secrets import looks_like_private_key_text, looks_like_secret
 from tests.keys.certgen import (
     GOST_2015_512_KEY,
     OID_CN,
@@ -451,6 +446,12 @@ def test_base64_blob_surrounded_by_latin_words() -> None:
 )
 def test_ordinary_text_is_not_a_key(text: str) -> None:
     assert not looks_like_private_key_text(text)
+
+
+def test_a_question_with_a_pasted_key_is_a_secret() -> None:
+    # One detector for every text path: a question is never logged with a key in it.
+    assert looks_like_secret("что это? " + _b64_wrapped(make_p12()))
+    assert looks_like_secret(private_key_pem().decode())
 
 
 def test_base64_certificate_is_not_a_key() -> None:

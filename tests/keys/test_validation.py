@@ -4,16 +4,12 @@ from datetime import date
 
 import pytest
 
+from bot.keys.kinds import HOLDERS, KINDS, PURPOSES, KeyKind
+from bot.keys.secrets import find_sensitive
 from bot.keys.validation import (
-    KIND_CLOUD,
-    KIND_FILE,
-    KIND_ID_CARD,
-    KIND_TOKEN,
-    KINDS,
     DateError,
     add_years,
     default_expiry,
-    find_sensitive,
     is_valid_bin,
     is_valid_iin,
     mask_iin,
@@ -138,18 +134,21 @@ def test_expiry_in_past_is_allowed() -> None:
 # --- default expiry --------------------------------------------------------------------
 
 
-def test_kinds_tuple() -> None:
+def test_vocabularies_keep_their_stored_strings() -> None:
+    # These strings are in the database and in callback data: they must never change.
     assert KINDS == ("file", "id_card", "token", "cloud")
-    assert (KIND_FILE, KIND_ID_CARD, KIND_TOKEN, KIND_CLOUD) == KINDS
+    assert HOLDERS == ("individual", "legal")
+    assert PURPOSES == ("auth", "sign_rsa", "sign_gost", "both")
+    assert f"{KeyKind.ID_CARD}" == str(KeyKind.ID_CARD) == "id_card"
 
 
 @pytest.mark.parametrize(
     ("kind", "expected"),
     [
-        (KIND_FILE, date(2025, 5, 12)),
-        (KIND_ID_CARD, date(2027, 5, 12)),
-        (KIND_TOKEN, date(2027, 5, 12)),
-        (KIND_CLOUD, date(2025, 5, 12)),
+        (KeyKind.FILE, date(2025, 5, 12)),
+        (KeyKind.ID_CARD, date(2027, 5, 12)),
+        (KeyKind.TOKEN, date(2027, 5, 12)),
+        (KeyKind.CLOUD, date(2025, 5, 12)),
     ],
 )
 def test_default_expiry(kind: str, expected: date) -> None:
@@ -157,8 +156,8 @@ def test_default_expiry(kind: str, expected: date) -> None:
 
 
 def test_default_expiry_leap_day() -> None:
-    assert default_expiry(KIND_FILE, date(2024, 2, 29)) == date(2025, 2, 28)
-    assert default_expiry(KIND_TOKEN, date(2024, 2, 29)) == date(2027, 2, 28)
+    assert default_expiry(KeyKind.FILE, date(2024, 2, 29)) == date(2025, 2, 28)
+    assert default_expiry(KeyKind.TOKEN, date(2024, 2, 29)) == date(2027, 2, 28)
     assert add_years(date(2024, 2, 29), 4) == date(2028, 2, 29)
 
 

@@ -6,15 +6,15 @@ from datetime import date, datetime
 from typing import Any
 
 from aiogram import Bot, Dispatcher
-from aiogram.methods import AnswerCallbackQuery, SendMessage
-from aiogram.types import InlineKeyboardMarkup, Update
+from aiogram.methods import AnswerCallbackQuery
+from aiogram.types import InlineKeyboardMarkup, Message, Update
 
 from bot.i18n import Translator
 from storage.database import SessionPool
 from storage.dto import KeyDraft, KeyDTO, UserDTO
 from storage.encryption import FieldCipher
 from storage.repositories import Repos
-from tests.support.telegram import RecordingSession, UpdateFactory
+from tests.support.telegram import BOT_USER, RecordingSession, UpdateFactory
 
 
 class Chat:
@@ -33,26 +33,47 @@ class Chat:
 
     async def send(self, text: str) -> str:
         await self.feed(self.who.message(text))
-        return self.session.last_text()
+        return self.last_text()
 
-    async def press_data(self, data: str) -> None:
-        await self.feed(self.who.callback(data))
+    def last_text(self) -> str:
+        """The message that changed last: a new one, or one edited in place."""
+        return list(self.session.screen().values())[-1].text
+
+    async def press_data(self, data: str, message_id: int | None = None) -> None:
+        message = None if message_id is None else self.message(message_id)
+        await self.feed(self.who.callback(data, message))
+
+    def message(self, message_id: int) -> Message:
+        """The bot's message `message_id` as a callback carries it (buttons sit under it)."""
+        shown = self.session.screen().get(message_id)
+        return Message(message_id=message_id, date=datetime.now(), chat=self.who.chat,
+                       from_user=BOT_USER, text=shown.text if shown else "…")
 
     def buttons(self) -> list[tuple[str, str]]:
         """Buttons of the latest message that has any."""
-        for request in reversed(self.session.sent(SendMessage)):
+        return self.buttons_with_message()[0]
+
+    def buttons_with_message(self) -> tuple[list[tuple[str, str]], int]:
+        for message_id, request in reversed(self.session.screen().items()):
             if isinstance(request.reply_markup, InlineKeyboardMarkup):
                 rows = request.reply_markup.inline_keyboard
-                return [(b.text, b.callback_data or "") for row in rows for b in row]
+                return [(b.text, b.callback_data or "") for row in rows for b in row], message_id
         raise AssertionError("no message with buttons")
 
-    async def press(self, label: str) -> str:
-        """Press the button whose text equals `label` (or a message id's text)."""
+    def button(self, label: str) -> tuple[str, int]:
+        """Callback data of the button whose text equals `label` (or a message id's text),
+        and the id of the message it sits under."""
         text = self.t(label) if self.translator.has(self.lang, label) else label
-        matches = [data for shown, data in self.buttons() if shown == text]
-        assert matches, f"no button {text!r} in {self.buttons()}"
-        await self.press_data(matches[0])
-        return self.session.last_text()
+        buttons, message_id = self.buttons_with_message()
+        matches = [data for shown, data in buttons if shown == text]
+        assert matches, f"no button {text!r} in {buttons}"
+        return matches[0], message_id
+
+    async def press(self, label: str) -> str:
+        """Press the button whose text equals `label` under the message it belongs to."""
+        data, message_id = self.button(label)
+        await self.press_data(data, message_id)
+        return self.last_text()
 
     def alerts(self) -> list[str]:
         return [a.text or "" for a in self.session.sent(AnswerCallbackQuery)]

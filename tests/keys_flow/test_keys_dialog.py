@@ -173,7 +173,7 @@ async def test_back_and_cancel_on_every_step(
     assert await chat.press("btn-keys-cancel") == chat.t("keys-cancelled")
     # The dialog is over: its old buttons are stale, typed text is not a label.
     await chat.press_data(AddCb(action="purpose", value="auth").pack())
-    assert chat.alerts()[-1] == chat.t("keys-stale")
+    assert chat.alerts()[-1] == chat.t("keys-dialog-ended")
     assert await keys_of(pool, cipher, 3001) == []
 
 
@@ -182,7 +182,8 @@ async def test_buttons_of_another_step_are_stale(chat_for: ChatFor) -> None:
     await chat.consent()
     await walk_to(chat, "purpose")
     await chat.press_data(AddCb(action="kind", value="cloud").pack())
-    assert chat.alerts()[-1] == chat.t("keys-stale")
+    assert chat.alerts()[-1] == chat.t("keys-dialog-moved-on")
+    assert chat.session.last_text() == chat.t("keys-ask-purpose")  # asked once, not again
     assert await chat.send("кез келген мәтін") == (
         chat.t("keys-use-buttons") + "\n\n" + chat.t("keys-ask-purpose"))
 

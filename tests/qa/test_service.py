@@ -7,9 +7,10 @@ import json
 
 import pytest
 
+from bot.keys.secrets import looks_like_secret
 from bot.qa.cli import run_ask
 from bot.qa.knowledge import DEFAULT_ROOT, TOPIC_IDS
-from bot.qa.service import QAService, build_service, fluent_fallback, looks_like_secret
+from bot.qa.service import QAService, build_service, fluent_fallback
 
 
 @pytest.fixture(scope="module")

@@ -9,13 +9,15 @@ from aiogram.methods import AnswerCallbackQuery, DeleteMessage, SendMessage
 from aiogram.types import Chat, InlineKeyboardMarkup, Message, MessageEntity
 from sqlalchemy import select
 
-from bot.app import default_qa_service
 from bot.i18n import Translator
+from bot.qa.service import build_service
 from storage.database import SessionPool
+from storage.encryption import FieldCipher
 from storage.models import Feedback, UnansweredQuestion
+from storage.repositories import Repos
 from tests.support.telegram import BOT_USER, RecordingSession, UpdateFactory
 
-QA = default_qa_service()
+QA = build_service()
 
 
 def answer_of(topic: str, lang: str) -> str:
@@ -59,20 +61,24 @@ async def test_kazakh_without_special_letters(
     assert session.last_text() == answer_of("lost-or-stolen", "kk")
 
 
-async def test_out_of_scope_gets_fallback_and_is_logged_anonymised(
+async def test_out_of_scope_gets_fallback_and_is_logged_redacted_and_encrypted(
     dp: Dispatcher,
     bot: Bot,
     session: RecordingSession,
     translator: Translator,
     pool: SessionPool,
+    cipher: FieldCipher,
     ru_user: UpdateFactory,
 ) -> None:
-    await dp.feed_update(bot, ru_user.message("Какая погода будет в Алматы 25 ноября?"))
+    await dp.feed_update(bot, ru_user.message("Какая погода будет в Алматы 25.11.2026?"))
     assert session.last_text() == translator.get("ru", "questions-fallback")
     assert session.sent()[-1].reply_markup is None
     async with pool() as s:
         logged = (await s.scalars(select(UnansweredQuestion))).all()
-    assert [q.text for q in logged] == ["Какая погода будет в Алматы ## ноября?"]
+    assert [cipher.decrypt(q.text_enc, "unanswered.text") for q in logged] == [
+        "Какая погода будет в Алматы <date>?"
+    ]
+    assert "погода".encode() not in logged[0].text_enc
 
 
 async def test_secret_in_question_is_deleted_warned_and_not_stored(
@@ -223,13 +229,14 @@ async def test_greeting_and_thanks_get_a_friendly_word_not_the_fallback(
 
 async def test_long_stats_are_split_under_telegram_limit(
     dp: Dispatcher, bot: Bot, session: RecordingSession, translator: Translator,
-    pool: SessionPool, clock: Any,
+    pool: SessionPool, cipher: FieldCipher, clock: Any,
 ) -> None:
     async with pool() as s:
+        repos = Repos.build(s, cipher)
         for i in range(10):
             # Stored texts are capped at 300 characters, but escaping "<" for HTML quadruples.
-            text = (f"{i} " + "<script>" * 40)[:300]
-            s.add(UnansweredQuestion(text=text, lang="ru", score=0.1, asked_at=clock.now))
+            text = (f"вопрос {'абвгдеёжзи'[i]} " + "<script>" * 40)[:300]
+            await repos.questions.log_unanswered(text, "ru", 0.1, clock.now)
         await s.commit()
     await dp.feed_update(bot, UpdateFactory(777, "ru").message("/stats"))
     parts = session.texts()

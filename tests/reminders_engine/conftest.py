@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import pytest
 from aiogram import Bot
 
-from bot.broadcast.pacing import Pacer
+from bot.delivery import LocalPacer
 from bot.i18n import Translator
 from bot.reminders.engine import ReminderEngine
 from bot.reminders.hooks import on_key_saved
@@ -21,12 +21,18 @@ from tests.conftest import FakeClock
 
 @dataclass
 class FakeSleep:
-    """Pacer sleeps recorded instead of slept, so 429 pauses cost no test time."""
+    """The pacer's clock and sleep: sleeps are recorded and move the clock instead of waiting,
+    so 429 pauses cost no test time (and a waiting pacer never spins on a real clock)."""
 
     calls: list[float] = field(default_factory=list)
+    now: float = 0.0
 
     async def __call__(self, seconds: float) -> None:
         self.calls.append(seconds)
+        self.now += max(seconds, 0.0)
+
+    def clock(self) -> float:
+        return self.now
 
 
 @dataclass
@@ -82,6 +88,6 @@ def engine(
     bot: Bot, pool: SessionPool, cipher: FieldCipher, translator: Translator, clock: FakeClock,
     fake_sleep: FakeSleep,
 ) -> ReminderEngine:
-    pacer = Pacer(10_000.0, 0.0, sleep=fake_sleep)
-    return ReminderEngine(bot, pool, cipher, translator, clock, pacer=pacer,
+    pacer = LocalPacer(10_000.0, 0.0, clock=fake_sleep.clock, sleep=fake_sleep)
+    return ReminderEngine(bot, pool, cipher, translator, clock, pacer,
                           timeout=timedelta(minutes=10))

@@ -59,11 +59,13 @@ async def test_snooze_stop_and_renew_buttons(
     session.clear()
     await engine.scan()
     assert len(session.sent()) == 1  # the snooze, no separate message for the same key
+    # "Renewed" under a reminder opens the card's renewal prompt, with the same checks.
     await dp.feed_update(bot, ru.callback(f"rem:new:{key.id}"))
+    assert session.last_text().startswith(t("keys-renew-ask", label="K", date="03.03.2027"))
     await dp.feed_update(bot, ru.message("31.02.2027"))
-    assert session.last_text() == t("reminders-renew-bad-invalid")
+    assert session.last_text() == t("keys-date-invalid")
     await dp.feed_update(bot, ru.message("01.03.2027"))
-    assert session.last_text() == t("reminders-renew-done", label="K", date="01.03.2027")
+    assert session.last_text().startswith(t("keys-renewed", date="01.03.2027"))
     assert {s for k, _, _, s in await world.statuses(user) if k == "snooze"} <= {"sent"}
     await dp.feed_update(bot, ru.callback(f"rem:stop:{key.id}"))
     assert session.last_text() == t("reminders-stopped", label="K")

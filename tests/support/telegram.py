@@ -50,6 +50,9 @@ class RecordingSession(BaseSession):
         self._ids = itertools.count(1000)
         # Contents of files users "sent", by file_id: GetFile + download serve them.
         self.files: dict[str, bytes] = {}
+        # What the chat shows, in the order it changed: (message id, SendMessage or the
+        # EditMessageText that replaced its text). Edits in place keep the message id.
+        self.shown: list[tuple[int, SendMessage | EditMessageText]] = []
 
     async def close(self) -> None:
         return None
@@ -62,7 +65,12 @@ class RecordingSession(BaseSession):
             if error is not None:
                 raise error
         self.requests.append(method)
-        return self._result(method)  # type: ignore[return-value]
+        result = self._result(method)
+        if isinstance(method, SendMessage):
+            self.shown.append((result.message_id, method))
+        elif isinstance(method, EditMessageText):
+            self.shown.append((int(method.message_id or 0), method))
+        return result
 
     async def stream_content(
         self, url: str, *args: Any, **kwargs: Any
@@ -106,8 +114,17 @@ class RecordingSession(BaseSession):
     def last_text(self) -> str:
         return self.texts()[-1]
 
+    def screen(self) -> dict[int, SendMessage | EditMessageText]:
+        """Each message's current text and buttons, the most recently changed last."""
+        current: dict[int, SendMessage | EditMessageText] = {}
+        for message_id, method in self.shown:
+            current.pop(message_id, None)
+            current[message_id] = method
+        return current
+
     def clear(self) -> None:
         self.requests.clear()
+        self.shown.clear()
 
 
 def make_bot() -> Bot:

@@ -1,3 +1,5 @@
+"""LocalPacer on a virtual clock: global rate, per-chat interval, the bot-wide 429 pause."""
+
 from __future__ import annotations
 
 import asyncio
@@ -8,7 +10,7 @@ from typing import Any, TypeVar
 
 import pytest
 
-from bot.broadcast.pacing import Pacer
+from bot.delivery import LocalPacer
 
 T = TypeVar("T")
 EPS = 1e-9
@@ -45,12 +47,15 @@ class FakeTime:
             fut.set_result(None)
         return task.result()
 
-    def pacer(self, **kwargs: Any) -> Pacer:
-        return Pacer(clock=self.clock, sleep=self.sleep, **kwargs)
+    def pacer(self, **kwargs: Any) -> LocalPacer:
+        return LocalPacer(clock=self.clock, sleep=self.sleep, **kwargs)
 
 
-async def _send(ft: FakeTime, pacer: Pacer, chat_id: int, log: list[tuple[float, int]]) -> None:
-    await pacer.acquire(chat_id)
+async def _send(
+    ft: FakeTime, pacer: LocalPacer, chat_id: int, log: list[tuple[float, int]],
+    *, paid: bool = False,
+) -> None:
+    await pacer.acquire(chat_id, paid=paid)
     log.append((ft.now, chat_id))
 
 
@@ -146,7 +151,7 @@ async def test_burst_allows_a_small_initial_burst_only() -> None:
     assert times[-1] == pytest.approx(2.0)  # 3 at once, then 20 more at 10 per second
 
 
-async def test_penalize_pauses_everyone() -> None:
+async def test_back_off_pauses_everyone() -> None:
     ft = FakeTime()
     pacer = ft.pacer(global_rps=25.0)
     log: list[tuple[float, int]] = []
@@ -154,7 +159,7 @@ async def test_penalize_pauses_everyone() -> None:
     async def main() -> None:
         for chat in range(5):
             await _send(ft, pacer, chat, log)
-        pacer.penalize(10.0)
+        await pacer.back_off(10.0)
         await _gather(*(_send(ft, pacer, chat, log) for chat in range(5, 55)))
 
     await ft.run(main())
@@ -165,14 +170,14 @@ async def test_penalize_pauses_everyone() -> None:
     assert _max_in_window([t for t, _ in after], 1.0) <= 25
 
 
-async def test_penalize_requeues_tasks_already_holding_a_slot() -> None:
+async def test_back_off_requeues_tasks_already_holding_a_slot() -> None:
     ft = FakeTime()
     pacer = ft.pacer(global_rps=10.0)
     log: list[tuple[float, int]] = []
 
     async def flood_control_at_half_second() -> None:
         await ft.sleep(0.45)
-        pacer.penalize(30.0)
+        await pacer.back_off(30.0)
 
     await ft.run(
         _gather(flood_control_at_half_second(), *(_send(ft, pacer, c, log) for c in range(20)))
@@ -187,9 +192,9 @@ async def test_penalize_requeues_tasks_already_holding_a_slot() -> None:
 async def test_shorter_penalty_does_not_shorten_a_longer_one() -> None:
     ft = FakeTime()
     pacer = ft.pacer()
-    pacer.penalize(20.0)
-    pacer.penalize(5.0)
-    pacer.penalize(0.0)
+    await pacer.back_off(20.0)
+    await pacer.back_off(5.0)
+    await pacer.back_off(0.0)
     assert pacer.paused_until == pytest.approx(20.0)
     log: list[tuple[float, int]] = []
     await ft.run(_send(ft, pacer, 1, log))
@@ -223,11 +228,37 @@ async def test_memory_stays_bounded_over_a_long_broadcast() -> None:
 
 
 async def test_real_clock_smoke() -> None:
-    pacer = Pacer(global_rps=1000.0, per_chat_interval=0.0)
+    pacer = LocalPacer(global_rps=1000.0, per_chat_interval=0.0)
     await asyncio.gather(*(pacer.acquire(chat) for chat in range(20)))
 
 
-@pytest.mark.parametrize("kwargs", [{"global_rps": 0.0}, {"per_chat_interval": -1.0}, {"burst": 0}])
+async def test_paid_lane_has_its_own_rate_but_shares_chats_and_pauses() -> None:
+    ft = FakeTime()
+    pacer = ft.pacer(global_rps=10.0, paid_rps=100.0)
+    assert pacer.rate() == 10.0 and pacer.rate(paid=True) == 100.0
+    free: list[tuple[float, int]] = []
+    paid: list[tuple[float, int]] = []
+    await ft.run(_gather(
+        *(_send(ft, pacer, chat, free) for chat in range(10)),
+        *(_send(ft, pacer, chat, paid, paid=True) for chat in range(100, 200)),
+    ))
+    assert max(t for t, _ in paid) == pytest.approx(0.99)  # 100 paid sends at 100 per second
+    assert max(t for t, _ in free) == pytest.approx(0.9)  # the free lane keeps its 10 per second
+    # One chat still gets at most one message a second, whichever lane it is sent on.
+    log: list[tuple[float, int]] = []
+    await ft.run(_gather(_send(ft, pacer, 7, log), _send(ft, pacer, 7, log, paid=True)))
+    assert log[1][0] - log[0][0] >= 1.0 - EPS
+    # A 429 pauses the paid lane too: flood control is bot-wide.
+    await pacer.back_off(5.0)
+    start = ft.now
+    await ft.run(_send(ft, pacer, 300, log, paid=True))
+    assert log[-1][0] == pytest.approx(start + 5.0)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [{"global_rps": 0.0}, {"per_chat_interval": -1.0}, {"burst": 0}, {"paid_rps": 0.0}],
+)
 def test_invalid_settings_are_rejected(kwargs: dict[str, float]) -> None:
     with pytest.raises(ValueError):
-        Pacer(**kwargs)  # type: ignore[arg-type]
+        LocalPacer(**kwargs)  # type: ignore[arg-type]

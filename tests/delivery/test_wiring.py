@@ -1,0 +1,62 @@
+"""One pacer per process: built in bot/runtime.py only, and every sending job gets that one."""
+
+from __future__ import annotations
+
+import ast
+from pathlib import Path
+
+import pytest
+from aiogram import Bot
+
+from bot.broadcast.engine import BroadcastEngine
+from bot.config import Settings
+from bot.delivery import LocalPacer
+from bot.i18n import Translator
+from bot.job_context import JobContext
+from bot.reminders.engine import ReminderEngine
+from bot.scheduler import build_scheduler
+from storage.database import SessionPool
+from storage.encryption import FieldCipher
+from tests.conftest import FakeClock
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def test_pacers_are_built_only_at_start_up() -> None:
+    """No module builds its own pacer (a second one would double the bot's rate)."""
+    builders = []
+    for package in ("bot", "handlers", "storage"):
+        for path in (ROOT / package).rglob("*.py"):
+            for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+                if (isinstance(node, ast.Call) and isinstance(node.func, ast.Name)
+                        and node.func.id == "LocalPacer"):
+                    builders.append(str(path.relative_to(ROOT)))
+    assert builders == ["bot/runtime.py"]
+
+
+def test_every_sending_job_shares_the_context_pacer(
+    bot: Bot, pool: SessionPool, cipher: FieldCipher, translator: Translator,
+    settings: Settings, clock: FakeClock,
+) -> None:
+    pacer = LocalPacer(4.0)
+    broadcasts = BroadcastEngine(bot, pool, cipher, translator, settings, clock, pacer)
+    ctx = JobContext(bot, pool, cipher, translator, settings, clock, pacer, broadcasts)
+    jobs = {job.id: job for job in build_scheduler(ctx).get_jobs()}
+    scan = jobs["reminder-scan"].func
+    assert isinstance(scan.__self__, ReminderEngine)
+    assert scan.__self__.sender.pacer is pacer
+    assert jobs["broadcast-resume"].func.__self__ is broadcasts and broadcasts.pacer is pacer
+    assert jobs["weekly-tip"].args[0] is ctx
+    # Reminder claims are sized from the shared rate: 4 msg/s over a quarter of the budget.
+    assert scan.__self__.batch_users == int(4.0 * 600 / 8)
+
+
+def test_send_rps_setting_and_its_old_name(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings(_env_file=None).send_rps == 25.0
+    monkeypatch.setenv("BROADCAST_RPS", "12")
+    assert Settings(_env_file=None).send_rps == 12.0
+    monkeypatch.setenv("SEND_RPS", "20")
+    assert Settings(_env_file=None).send_rps == 20.0
+    monkeypatch.setenv("SEND_RPS", "0")
+    with pytest.raises(ValueError):
+        Settings(_env_file=None)
