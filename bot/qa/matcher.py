@@ -78,7 +78,10 @@ DEFAULT_GATE = Gate()
 
 @dataclass(frozen=True, slots=True)
 class Match:
-    """Best topic for a question, or topic None when nothing is close enough."""
+    """Best topic for a question, or topic None when it is out of scope.
+
+    score is the gate's confidence that the question is in scope, 0..1 (above 0.5: answered).
+    """
 
     topic: str | None
     score: float
@@ -214,9 +217,11 @@ class Matcher:
         found = self.signals(text)
         if found is None:
             return Match(None, 0.0, detect_language(text))
-        best, score, signals = found
-        topic = self.topic_ids[best] if self.gate.value(signals) > 0.0 else None
-        return Match(topic, round(score, 4), detect_language(text))
+        best, _, signals = found
+        value = self.gate.value(signals)
+        topic = self.topic_ids[best] if value > 0.0 else None
+        confidence = 1.0 / (1.0 + math.exp(-max(-30.0, min(30.0, value))))
+        return Match(topic, round(confidence, 4), detect_language(text))
 
 
 def load_matcher(root: Path = DEFAULT_ROOT, gate: Gate = DEFAULT_GATE) -> Matcher:
