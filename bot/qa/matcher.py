@@ -11,9 +11,9 @@ folded, Latin transliterated, so every input form meets the others halfway):
   used in an in-scope example count against answering), and the lexicon's signals: a word naming
   the EDS key itself, and the object of another service (a bank card, an IIN, a tax return).
 
-Both languages share one index, so a question in either language or a mix of them finds its
-topic without trusting the language detector. Weights of the gate were calibrated by the
-writer-held-out cross-validation in benchmarks/qa_crossval.py, never on the evaluation sets.
+Both languages share one model, so a question in either language or a mix of them finds its
+topic without trusting the language detector. The gate's weights come from the cross-validation
+on the training phrasings in benchmarks/qa_crossval.py, never from the evaluation sets.
 """
 
 from __future__ import annotations
@@ -55,7 +55,12 @@ __all__ = ["Gate", "Match", "Matcher", "content_tokens", "features", "load_match
 
 @dataclass(frozen=True, slots=True)
 class Gate:
-    """Weights of the answer-or-fall-back decision: answer when their sum is positive."""
+    """Weights of the answer-or-fall-back decision: answer when their sum is positive.
+
+    A logistic regression on the signals of cross-validation's held-out questions (out-of-scope
+    ones weighted up; `benchmarks/qa_crossval.py --fit-gate`), rounded; the bias trades answered
+    in-scope questions against correct fallbacks (about 0.97 of out-of-scope phrasings fall back).
+    """
 
     bias: float = -0.8
     margin: float = 1.8  # best topic's score minus the `none` label's score
