@@ -1,12 +1,22 @@
-"""Q&A accuracy and latency on ../shared/qa/dev.tsv and on our own held-out questions.
+"""Q&A accuracy and latency of the bot's matcher and of a plain TF-IDF k-NN baseline.
 
-Last line: one JSON object (see ../shared/CONTRACT.md) with the dev figures at the top level and
-the same figures for benchmarks/data/qa_holdout.tsv under "holdout" and for
-benchmarks/data/qa_blind.tsv under "blind".
+Both are trained on the same examples (knowledge-base titles, examples and keywords plus the
+training phrasings in knowledge/phrasings/) and asked the same questions:
 
-The holdout was used while tuning the method; the blind set was written by someone who saw neither
-the knowledge base nor the other sets, and its misses are deliberately not printed, so that it
-stays a fair estimate of accuracy on questions nobody here has seen.
+* dev      ../shared/qa/dev.tsv, the small labelled sample (misses printed);
+* holdout  benchmarks/data/qa_holdout.tsv, an older set used while tuning (misses printed);
+* blind    benchmarks/data/qa_blind.tsv, written blind to the knowledge base (20 topics);
+* unseen   benchmarks/data/qa_unseen.tsv, all topics and out-of-scope questions, written by
+           someone who saw neither the knowledge base nor the phrasings.
+
+Blind and unseen are never used for choosing anything (settings are chosen by
+benchmarks/qa_crossval.py), and their misses are deliberately not printed, so that they stay a
+fair estimate of accuracy on questions nobody here has seen. The baseline's k and fallback
+threshold are chosen on benchmarks/data/qa_tuning.tsv.
+
+Last line: one JSON object (see ../shared/CONTRACT.md) with the matcher's dev figures at the top
+level, the same figures under "holdout", "blind" and "unseen", and the baseline's under
+"baseline".
 """
 
 from __future__ import annotations
@@ -14,16 +24,36 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import statistics
+import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
+sys.path.insert(0, str(REPO / "benchmarks"))
 
-from bot.qa.service import QAService, build_service  # noqa: E402
+from qa_baseline import TfidfKnn  # noqa: E402
+
+from bot.qa.service import build_service  # noqa: E402
+from bot.qa.training import NONE_LABEL, load_phrasings, training_examples  # noqa: E402
+
+SETS = ("dev", "holdout", "blind", "unseen")
+PRIVATE = ("blind", "unseen")  # misses never printed
+Predict = Callable[[str], str | None]
+
+
+def default_dev() -> Path:
+    """../shared/qa/dev.tsv next to the repository (or next to any folder above it)."""
+    for parent in REPO.parents:
+        candidate = parent / "shared" / "qa" / "dev.tsv"
+        if candidate.exists():
+            return candidate
+    return REPO.parent / "shared" / "qa" / "dev.tsv"
 
 
 def read_tsv(path: Path) -> list[dict[str, str]]:
@@ -32,16 +62,16 @@ def read_tsv(path: Path) -> list[dict[str, str]]:
         return [r for r in csv.DictReader(fh, delimiter="\t") if r.get("question", "").strip()]
 
 
-def evaluate(service: QAService, rows: list[dict[str, str]], repeat: int) -> dict[str, Any]:
+def evaluate(predict: Predict, rows: list[dict[str, str]], repeat: int) -> dict[str, Any]:
     """Accuracy per form and latency percentiles over `repeat` passes."""
     in_total = in_ok = none_total = none_ok = 0
     per_form: dict[str, list[int]] = {}
     misses: list[str] = []
     for row in rows:
         expected = {row["topic"], *filter(None, (row.get("alt") or "").split(","))}
-        got = service.answer(row["question"]).topic or "none"
+        got = predict(row["question"]) or NONE_LABEL
         ok = got in expected
-        if row["topic"] == "none":
+        if row["topic"] == NONE_LABEL:
             none_total += 1
             none_ok += ok
         else:
@@ -51,14 +81,14 @@ def evaluate(service: QAService, rows: list[dict[str, str]], repeat: int) -> dic
         per_form[row["form"]][0] += ok
         per_form[row["form"]][1] += 1
         if not ok:
-            want = f"[{row['form']}] want {row['topic']} got {got}"
-            misses.append(f"  miss {want}: {row['question']}")
+            misses.append(f"  miss [{row['form']}] want {row['topic']} got {got}: "
+                          f"{row['question']}")
     timings: list[float] = []
     started = time.perf_counter()
     for _ in range(repeat):
         for row in rows:
             t0 = time.perf_counter()
-            service.answer(row["question"])
+            predict(row["question"])
             timings.append((time.perf_counter() - t0) * 1000)
     elapsed = time.perf_counter() - started
     timings.sort()
@@ -66,51 +96,99 @@ def evaluate(service: QAService, rows: list[dict[str, str]], repeat: int) -> dic
         "questions": len(rows),
         "in_scope_top1": round(in_ok / in_total, 4) if in_total else None,
         "none_correct": round(none_ok / none_total, 4) if none_total else None,
-        "p50_ms": round(statistics.median(timings), 3),
-        "p99_ms": round(timings[min(len(timings) - 1, int(len(timings) * 0.99))], 3),
+        "p50_ms": round(statistics.median(timings), 3) if timings else None,
+        "p99_ms": round(timings[min(len(timings) - 1, int(len(timings) * 0.99))], 3)
+        if timings else None,
         "per_form": {f: round(ok / n, 4) for f, (ok, n) in sorted(per_form.items())},
-        "questions_per_s": round(len(timings) / elapsed, 1),
+        "questions_per_s": round(len(timings) / elapsed, 1) if elapsed else None,
         "misses": misses,
     }
 
 
+def ask_startup_s(runs: int = 3) -> float:
+    """Median wall time of `python -m bot ask --json TEXT` in a fresh interpreter (all of it)."""
+    env = {**os.environ, "PYTHONPATH": str(REPO)}
+    times = []
+    for _ in range(runs):
+        started = time.perf_counter()
+        done = subprocess.run(
+            [sys.executable, "-m", "bot", "ask", "--json", "как продлить ЭЦП"],
+            cwd=REPO, env=env, capture_output=True, text=True, check=False,
+        )
+        times.append(time.perf_counter() - started)
+        if done.returncode != 0 or '"topic"' not in done.stdout:
+            raise RuntimeError(f"python -m bot ask failed: {done.stderr.strip()[-500:]}")
+    return round(statistics.median(times), 3)
+
+
+def report(name: str, path: Path, res: dict[str, Any]) -> None:
+    print(f"  {name}: {path.name} ({res['questions']} questions): in-scope top-1 "
+          f"{res['in_scope_top1']}, fallback correct {res['none_correct']}, "
+          f"p50 {res['p50_ms']} ms, p99 {res['p99_ms']} ms")
+    print(f"    per form: {res['per_form']}")
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument(
-        "--tsv", type=Path, default=REPO.parent / "shared" / "qa" / "dev.tsv",
-        help="labelled questions (default: <repo>/../shared/qa/dev.tsv)",
-    )
-    parser.add_argument(
-        "--holdout", type=Path, default=REPO / "benchmarks" / "data" / "qa_holdout.tsv",
-        help="our own held-out questions, never used for examples",
-    )
-    parser.add_argument(
-        "--blind", type=Path, default=REPO / "benchmarks" / "data" / "qa_blind.tsv",
-        help="questions written blind to the knowledge base (misses not printed)",
-    )
-    parser.add_argument("--repeat", type=int, default=20, help="timing passes over each file")
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--tsv", type=Path, default=default_dev(),
+                        help="the dev set (default: ../shared/qa/dev.tsv)")
+    data = REPO / "benchmarks" / "data"
+    parser.add_argument("--holdout", type=Path, default=data / "qa_holdout.tsv")
+    parser.add_argument("--blind", type=Path, default=data / "qa_blind.tsv")
+    parser.add_argument("--unseen", type=Path, default=data / "qa_unseen.tsv")
+    parser.add_argument("--tuning", type=Path, default=data / "qa_tuning.tsv",
+                        help="where the baseline's k and threshold are chosen")
+    parser.add_argument("--repeat", type=int, default=5, help="timing passes over each file")
+    parser.add_argument("--no-baseline", action="store_true", help="skip the baseline")
     args = parser.parse_args(argv)
+    paths = dict(zip(SETS, (args.tsv, args.holdout, args.blind, args.unseen), strict=True))
+    rows = {name: read_tsv(path) for name, path in paths.items()}
 
     t0 = time.perf_counter()
     service = build_service(REPO)
-    startup_s = round(time.perf_counter() - t0, 3)
-    print(f"startup (load + index): {startup_s:.3f} s")
+    build_s = round(time.perf_counter() - t0, 3)
+    ask_s = ask_startup_s()
+    print(f"matcher: service build (load knowledge + model) {build_s:.3f} s; "
+          f"`python -m bot ask` start-up to first answer {ask_s:.3f} s (median of 3); "
+          f"load average {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores")
 
-    results: dict[str, Any] = {}
-    for name, path in (("dev", args.tsv), ("holdout", args.holdout), ("blind", args.blind)):
-        res = evaluate(service, read_tsv(path), args.repeat)
-        print(f"{name}: {path} ({res['questions']} questions)")
-        misses = res.pop("misses")
-        for line in misses if name != "blind" else []:
-            print(line)
-        print(f"  in-scope top-1 {res['in_scope_top1']}, fallback correct {res['none_correct']}, "
-              f"p50 {res['p50_ms']} ms, p99 {res['p99_ms']} ms, {res['questions_per_s']} q/s")
-        print(f"  per form: {res['per_form']}")
-        results[name] = res
-    summary = {k: v for k, v in results["dev"].items() if k != "questions"}
-    summary["startup_s"] = startup_s
-    for name in ("holdout", "blind"):
-        summary[name] = {k: v for k, v in results[name].items() if k != "questions"}
+    contenders: list[tuple[str, Predict, dict[str, Any]]] = [
+        ("matcher", lambda q: service.answer(q).topic, {"startup_s": build_s, "ask_s": ask_s}),
+    ]
+    if not args.no_baseline:
+        t0 = time.perf_counter()
+        examples = training_examples(service.kb, load_phrasings(REPO, tuple(service.kb.topics)))
+        knn = TfidfKnn([(t, None if lb == NONE_LABEL else lb) for t, lb in examples])
+        k, threshold = knn.calibrate(
+            [(r["question"], {r["topic"], *filter(None, (r.get("alt") or "").split(","))})
+             for r in read_tsv(args.tuning)]
+        )
+        base_s = round(time.perf_counter() - t0, 3)
+        print(f"baseline: char 3-5-gram TF-IDF k-NN, k={k}, fallback below cosine {threshold} "
+              f"(chosen on {args.tuning.name}); build + calibration {base_s:.3f} s")
+        contenders.append(("baseline", lambda q: knn.predict(q).topic,
+                           {"startup_s": base_s, "k": k, "threshold": threshold}))
+
+    summary: dict[str, Any] = {}
+    for who, predict, extra in contenders:
+        print(f"{who}:")
+        figures: dict[str, Any] = {}
+        for name in SETS:
+            res = evaluate(predict, rows[name], args.repeat)
+            misses = res.pop("misses")
+            if who == "matcher" and name not in PRIVATE:
+                for line in misses:
+                    print(line)
+            report(name, paths[name], res)
+            figures[name] = {k: v for k, v in res.items() if k != "questions"}
+        block = {**figures["dev"], **extra}
+        for name in SETS[1:]:
+            block[name] = figures[name]
+        if who == "matcher":
+            summary.update(block)
+        else:
+            summary[who] = block
     print(json.dumps(summary, ensure_ascii=False))
     return 0
 

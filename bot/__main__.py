@@ -7,7 +7,6 @@ import asyncio
 import gc
 import sys
 
-from bot.config import ConfigError, load_settings
 from bot.constants import LANGUAGES
 
 
@@ -43,6 +42,9 @@ def main(argv: list[str] | None = None) -> int:
         from bot.qa.cli import run_ask
 
         return run_ask(args.text, args.lang, args.json, sys.stdin, sys.stdout)
+    # Imported here: `ask` needs no settings, and pydantic would double its start-up.
+    from bot.config import ConfigError, load_settings
+
     try:
         settings = load_settings()
         from bot.logging_setup import setup_logging

@@ -71,7 +71,8 @@ class KnowledgeBase:
 def _read_yaml(path: Path) -> Any:
     try:
         with path.open(encoding="utf-8") as fh:
-            return yaml.safe_load(fh)
+            # libyaml's loader when PyYAML has it: several times faster at start-up.
+            return yaml.load(fh, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
     except FileNotFoundError as exc:
         raise KnowledgeError(f"missing knowledge file: {path}") from exc
     except yaml.YAMLError as exc:

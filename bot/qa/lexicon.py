@@ -94,9 +94,29 @@ DOCUMENT_CONTEXT: tuple[str, ...] = STRONG_ANCHORS + SIGN_VERBS + _folded_prefix
 ADDRESSEE = _folded("ты тебе тебя тобой вы вам вас вами сен сенде саган сени сиз сизде сизге сизди")
 
 
+# Objects of the second-round topics that are ours even without a word for the key: the online
+# face check, a power of attorney, the Mobile Citizens Database (БМГ / МАБ).
+TOPIC_OBJECTS: tuple[str, ...] = _folded_prefixes(
+    "биометр", "идентифик", "сәйкестендір", "верифик", "доверенн", "сенімхат", "уполномоч", "бмг",
+)
+_TOPIC_OBJECT_WORDS = _folded("маб")
+
+
 def is_strong(token: str) -> bool:
     """The token names the EDS key itself (not an action like "sign a contract")."""
     return token.startswith(STRONG_ANCHORS) and not token.startswith(SIGN_VERBS)
+
+
+def names_our_object(tokens: list[str]) -> bool:
+    """The question names the key, the bot, a scam, or another object of our topics.
+
+    That is: a strong anchor, a second-round topic's own object, or a ban on loans (a ban word
+    next to a loan word: "запрет на кредиты", "несие алуға тыйым").
+    """
+    if any(is_strong(t) or t.startswith(TOPIC_OBJECTS) or t in _TOPIC_OBJECT_WORDS for t in tokens):
+        return True
+    concepts = {concept_of(t) for t in tokens}
+    return {"ban", "loan"} <= concepts
 
 
 # Spelling variants of the same thing, merged before any statistics.
@@ -157,6 +177,34 @@ _CONCEPTS: dict[str, tuple[str, ...]] = {
     "file": ("фаил",),
     "choose": ("вибр", "вибор", "танда"),
     "explain": ("обясн", "расскаж", "тусиндир", "значени"),
+    # The topics of the second round.
+    "cost": (
+        "стоим", "цена", "цену", "цени", "платн", "бесплатн", "заплат", "деньг",
+        "тенге", "ақылы", "тегін", "бағасы", "баға", "төлеу", "төлей", "ақша", "госпошлин", "баж",
+    ),
+    "child": (
+        "ребен", "ребён", "дет", "сын", "доч", "школьн", "подрост", "несовершеннолет", "ученик",
+        "внук", "бала", "оқушы", "жасөспірім", "кәмелет", "немере", "ұлым", "қызым",
+    ),
+    "proxy": (
+        "доверенн", "сенімхат", "уполномоч", "представит", "өкіл", "нотариус", "атынан", "орныма",
+    ),
+    "face": (
+        "биометр", "идентифик", "сәйкестендір", "верифик", "сверк", "камер", "селфи", "лицо",
+        "лица", "лицу", "бет-әлпет",
+    ),
+    "ban": ("запрет", "тыйым", "стоп", "отказ"),
+    "entrepreneur": ("предприним", "кәсіпкер", "упрощ"),
+    "number": ("номер", "нөмір", "сим-карт", "симк"),
+    "surname": ("фамил",),
+    # Got blocked (a PIN, a token), unlike blocking a key on purpose (revoke).
+    "blocked": ("заблок", "блокировк", "бұғатталд", "бұғатталып"),
+}
+# Short words a prefix would confuse with longer ones ("ип" and "ипотека").
+_EXACT_CONCEPTS: dict[str, str] = {
+    fold(w): c
+    for w, c in {"ип": "entrepreneur", "жк": "entrepreneur", "бмг": "number", "маб": "number"}
+    .items()
 }
 _PREFIXES: tuple[tuple[str, str], ...] = tuple(
     sorted(
@@ -212,6 +260,9 @@ def addressed_to_bot(tokens: list[str]) -> bool:
 @lru_cache(maxsize=65536)
 def concept_of(token: str) -> str | None:
     """Concept id a folded token belongs to, if any."""
+    exact = _EXACT_CONCEPTS.get(token)
+    if exact is not None:
+        return exact
     for prefix, concept in _PREFIXES:
         if token.startswith(prefix):
             return concept

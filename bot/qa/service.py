@@ -121,6 +121,6 @@ class QAService:
 def build_service(
     root: Path = DEFAULT_ROOT, fallback_text: FallbackText | None = None
 ) -> QAService:
-    """Load the knowledge base under root and index it."""
+    """Load the knowledge base under root and the matcher trained on it (see bot/qa/matcher.py)."""
     kb = load_knowledge(root)
-    return QAService(kb, Matcher(kb), fallback_text or fluent_fallback(root))
+    return QAService(kb, Matcher(kb, root=root), fallback_text or fluent_fallback(root))

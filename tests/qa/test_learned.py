@@ -7,7 +7,7 @@ import pytest
 from bot.qa.learned import LearnedIndex, export_tsv, text_form
 from bot.qa.service import QAService
 
-UNKNOWN = "на госуслугах висит чужое заявление от моего имени, что это?"
+UNKNOWN = "на госуслугах висит чужое заявление на справку, что это?"
 
 
 @pytest.fixture
@@ -28,9 +28,9 @@ def test_taught_question_beats_the_matcher_and_unlearn_restores_it(qa: QAService
 
 def test_near_copies_match_but_other_questions_do_not(qa: QAService) -> None:
     qa.learn(UNKNOWN, "fraud", "ru")
-    assert qa.answer("На Госуслугах висит чужое заявление от моего имени что это", "ru").learned
-    assert qa.answer("на госуслугах висит чужое заявлене от моего имени, что это?", "ru").learned
-    assert qa.answer("na gosuslugah visit chuzhoe zayavlenie ot moego imeni chto eto").learned
+    assert qa.answer("На Госуслугах висит чужое заявление на справку что это", "ru").learned
+    assert qa.answer("на госуслугах висит чужое заявлене на справку, что это?", "ru").learned
+    assert qa.answer("na gosuslugah visit chuzhoe zayavlenie na spravku chto eto").learned
     assert not qa.answer("на госуслугах висит моё заявление, что это?", "ru").learned
     assert qa.answer("как продлить эцп", "ru").topic == "renew"
 

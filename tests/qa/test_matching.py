@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from bot.qa.knowledge import DEFAULT_ROOT, load_knowledge
-from bot.qa.matcher import Matcher
+from bot.qa.matcher import Matcher, load_matcher
 
 
 @pytest.fixture(scope="module")
 def matcher() -> Matcher:
-    return Matcher(load_knowledge(DEFAULT_ROOT))
+    return load_matcher()
 
 
 # One question per topic and form, written for these tests (not in the KB, dev.tsv or holdout).
@@ -136,9 +135,9 @@ CASES: dict[str, dict[str, str]] = {
         "mix": "удостоверениедегі ЭЦП қалай жұмыс істейді",
     },
     "ncalayer": {
-        "ru": "ncalayer не запускается",
+        "ru": "зачем нужна программа ncalayer",
         "kk": "NCALayer қалай орнатамын",
-        "kk-nodiac": "ncalayer орнатылмаиды",
+        "kk-nodiac": "ncalayer калаи орнатамын",
         "kk-lat": "ncalayer ornatu",
         "ru-lat": "ncalayer skachat gde",
         "mix": "NCALayer что это, қалай орнатамын",
