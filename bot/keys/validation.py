@@ -7,7 +7,7 @@ can localise the text.
 from __future__ import annotations
 
 import re
-from datetime import date
+from datetime import date, timedelta
 from typing import Final, Literal
 
 from bot.keys.kinds import KeyKind
@@ -41,7 +41,45 @@ class DateError(ValueError):
 
 # --- dates -----------------------------------------------------------------------------
 
-_TODAY_WORDS: Final = frozenset({"today", "сегодня", "бүгін", "бугин", "бүгин", "бугін"})
+# Kazakh letters people replace with Russian look-alikes when the keyboard has no Kazakh
+# layout ("ертен", "бир жылдан кейин"); relative words are matched after this folding.
+_KK_FOLD: Final = str.maketrans("әғқңөұүһі", "агкноуухи")
+# Whole-text day offsets: "today", "yesterday", "tomorrow"... (folded spelling).
+_DAY_WORDS: Final[dict[str, int]] = {
+    "today": 0, "сегодня": 0, "бугин": 0,
+    "yesterday": -1, "вчера": -1, "кеше": -1,
+    "позавчера": -2, "алдынгы куни": -2, "алдынгы кун": -2,
+    "tomorrow": 1, "завтра": 1, "ертен": 1, "erten": 1,
+    "послезавтра": 2, "бурсигуни": 2, "бурсугуни": 2, "бурсигун": 2,
+}
+_NUMBER_WORDS: Final[dict[str, int]] = {
+    "один": 1, "одна": 1, "одну": 1, "два": 2, "две": 2, "три": 3, "четыре": 4, "пять": 5,
+    "бир": 1, "еки": 2, "уш": 3, "торт": 4, "бес": 5,
+}
+# Unit word (folded) -> (unit, how many of it). Kazakh forms carry the ablative ending
+# ("жылдан") because that is how "in N years" is said ("N жылдан кейін").
+_UNIT_WORDS: Final[dict[str, tuple[str, int]]] = {
+    **dict.fromkeys(("год", "года", "лет"), ("months", 12)),
+    **dict.fromkeys(("месяц", "месяца", "месяцев"), ("months", 1)),
+    **dict.fromkeys(("неделю", "недели", "недель", "неделя"), ("days", 7)),
+    **dict.fromkeys(("день", "дня", "дней", "сутки", "суток"), ("days", 1)),
+    "полгода": ("months", 6),
+    **dict.fromkeys(("жыл", "жылдан"), ("months", 12)),
+    **dict.fromkeys(("ай", "айдан"), ("months", 1)),
+    **dict.fromkeys(("апта", "аптадан"), ("days", 7)),
+    **dict.fromkeys(("кун", "куннен"), ("days", 1)),
+}
+_NUM: Final = r"(?:(\d{1,4}|" + "|".join(_NUMBER_WORDS) + r")\s+)?"
+_UNIT: Final = "(" + "|".join(sorted(_UNIT_WORDS, key=len, reverse=True)) + ")"
+# "через 3 года", "2 месяца назад", "3 жылдан кейін", "1 жыл бұрын" (folded spelling).
+_RELATIVE_RES: Final = (
+    (re.compile(r"через\s+" + _NUM + _UNIT), 1),
+    (re.compile(_NUM + _UNIT + r"\s+назад"), -1),
+    (re.compile(_NUM + _UNIT + r"\s+кейин"), 1),
+    (re.compile(_NUM + _UNIT + r"\s+бурын"), -1),
+)
+# The longest offset worth computing; anything beyond is a typo rather than a key date.
+_MAX_RELATIVE_DAYS: Final = 100 * 366
 # ISO-like: year first, any of the separators.
 _YMD_RE: Final = re.compile(r"(\d{4})([./\- ])(\d{1,2})\2(\d{1,2})")
 # Day first; the same separator must be used twice so "12.05-24" is not guessed at.
@@ -52,13 +90,18 @@ _YEAR_SUFFIX_RE: Final = re.compile(r"(?<=\d)\s*(?:г|года|год|ж|жыл|
 def parse_date(text: str, today: date) -> date:
     """Parse a user-typed date (dd.mm.yyyy, dd.mm.yy, d/m/yyyy, yyyy-mm-dd, "today"...).
 
+    Relative words are understood in Russian and Kazakh, with or without Kazakh letters:
+    "вчера"/"кеше", "завтра"/"ертең", "через 3 года"/"3 жылдан кейін", "год назад"/"бір жыл
+    бұрын" and the like.
+
     Raises DateError("format") when the text is not a date at all and DateError("invalid")
     when it has a date shape but no such day exists (31.02.2024). Range checks live in
     `validate_issue_date` / `validate_expiry_date`.
     """
     s = " ".join(text.split()).casefold()
-    if s in _TODAY_WORDS:
-        return today
+    relative = _parse_relative(s.translate(_KK_FOLD), today)
+    if relative is not None:
+        return relative
     # "12.05.2024 г." / "12.05.2024ж." - a year suffix people add out of habit.
     s = _YEAR_SUFFIX_RE.sub("", s)
     # Tolerate spaces around separators ("12 . 05 . 2024").
@@ -76,6 +119,39 @@ def parse_date(text: str, today: date) -> date:
         return date(year, month, day)
     except ValueError:
         raise DateError("invalid") from None
+
+
+def _parse_relative(s: str, today: date) -> date | None:
+    """A relative date in folded text `s`, None when `s` is not one."""
+    if s in _DAY_WORDS:
+        return today + timedelta(days=_DAY_WORDS[s])
+    for regex, sign in _RELATIVE_RES:
+        if m := regex.fullmatch(s):
+            raw, unit_word = m.group(1), m.group(2)
+            count = 1 if raw is None else _NUMBER_WORDS.get(raw) or int(raw)
+            unit, size = _UNIT_WORDS[unit_word]
+            amount = sign * count * size
+            if unit == "days":
+                if abs(amount) > _MAX_RELATIVE_DAYS:
+                    raise DateError("invalid")
+                return today + timedelta(days=amount)
+            if abs(amount) > _MAX_RELATIVE_DAYS // 30:
+                raise DateError("invalid")
+            return add_months(today, amount)
+    return None
+
+
+def add_months(d: date, months: int) -> date:
+    """Same day `months` later (earlier if negative), clamped to the month's last day."""
+    index = d.year * 12 + d.month - 1 + months
+    year, month = divmod(index, 12)
+    month += 1
+    for day in (d.day, 30, 29, 28):
+        try:
+            return date(year, month, min(d.day, day))
+        except ValueError:
+            continue
+    raise DateError("invalid")  # pragma: no cover - 28 always exists
 
 
 def validate_issue_date(d: date, today: date) -> date:
