@@ -14,7 +14,7 @@ from aiogram.types import CallbackQuery, Message
 from bot.i18n import TextFn
 from bot.keys.service import MAX_KEYS, KeyService, Outcome, local_today
 from handlers.common import MenuCallback, main_menu, personal_router, tap_of
-from handlers.keys.input import TEXT_STEPS, check_input
+from handlers.keys.input import DATE_STEPS, TEXT_STEPS, check_input
 from handlers.keys.steps import (
     BUTTONS,
     CHOICES,
@@ -109,7 +109,15 @@ async def on_text(
         return
     checked = check_input(step, message.text, local_today(user, now), iso(data.get("issued")))
     if checked.value is None:
-        await message.answer(checked.error_text(t))
+        if step in DATE_STEPS:
+            # A date the bot did not take: ask again with the buttons ("Today", the proposed
+            # expiry), so the user is not left with a bare error line to type under.
+            text, markup = prompt(step, t, data)
+            sent = await message.answer(checked.error_text(t) + "\n\n" + text,
+                                        reply_markup=markup)
+            await state.update_data(prompt_msg=sent.message_id)
+        else:
+            await message.answer(checked.error_text(t))
         return
     await state.update_data({step: checked.value})
     await advance(bot, message.chat.id, state, t, step)

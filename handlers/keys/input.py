@@ -18,6 +18,7 @@ from bot.texts import clean_text
 from handlers.keys.ui import MAX_COMPANY, MAX_LABEL, MAX_NOTE
 
 TEXT_STEPS = ("company", "bin", "issued", "expiry", "storage", "label")
+DATE_STEPS = ("issued", "expiry")
 
 
 @dataclass(frozen=True)
@@ -60,7 +61,7 @@ def _date(text: str, today: date, issued: date | None, step: str) -> Checked:
 def check_input(step: str, text: str, today: date, issued: date | None = None) -> Checked:
     """Validate the text typed at `step`; dates come back as ISO strings."""
     text = clean_text(text)
-    if step in ("issued", "expiry"):
+    if step in DATE_STEPS:
         return _date(text, today, issued, step)
     if step == "bin":
         value = "".join(text.split())

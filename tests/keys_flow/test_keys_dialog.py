@@ -121,7 +121,9 @@ async def test_bad_issue_dates_are_explained(chat_for: ChatFor, typed: str, erro
     chat: Chat = chat_for("kk")
     await chat.consent()
     await walk_to(chat, "issued")
-    assert await chat.send(typed) == chat.t(error)
+    # The error comes with the question and its buttons again.
+    assert await chat.send(typed) == chat.t(error) + "\n\n" + chat.t("keys-ask-issued")
+    assert chat.button("btn-keys-today")
     assert await chat.send("1.3.2025") == chat.t("keys-ask-expiry", date="01.03.2026")
 
 
@@ -134,7 +136,11 @@ async def test_bad_expiry_dates_are_explained(chat_for: ChatFor, typed: str, err
     await chat.consent()
     await walk_to(chat, "issued")
     await chat.send("01.03.2025")
-    assert await chat.send(typed) == chat.t(error)
+    ask = chat.t("keys-ask-expiry", date="01.03.2026")
+    assert await chat.send(typed) == chat.t(error) + "\n\n" + ask
+    # The proposed expiry is one tap away under the repeated question.
+    assert await chat.press(chat.t("btn-keys-expiry_ok", date="01.03.2026")) == chat.t(
+        "keys-ask-storage")
 
 
 @pytest.mark.parametrize(
@@ -254,3 +260,24 @@ async def test_database_holds_no_plaintext(
     # Nor does the database file itself, byte for byte.
     raw = (tmp_path / "bot.sqlite3").read_bytes()
     assert b"Zebra" not in raw and "Марсианин".encode() not in raw
+
+
+@pytest.mark.parametrize("lang", ["kk", "ru"])
+async def test_misunderstood_date_repeats_question_with_buttons(
+    chat_for: ChatFor, lang: str, pool: SessionPool, cipher: FieldCipher
+) -> None:
+    chat: Chat = chat_for(lang)
+    await chat.consent()
+    await walk_to(chat, "issued")
+    reply = await chat.send("когда-то давно")
+    assert reply == chat.t("keys-date-format") + "\n\n" + chat.t("keys-ask-issued")
+    labels = [label for label, _ in chat.buttons()]
+    assert labels == [chat.t("btn-keys-today"), chat.t("btn-keys-back"),
+                      chat.t("btn-keys-cancel")]
+    # The button under the repeated question works; a relative word works as well.
+    assert await chat.press("btn-keys-today") == chat.t("keys-ask-expiry", date="02.03.2027")
+    assert await chat.press("btn-keys-back") == chat.t("keys-ask-issued")
+    yesterday = {"kk": "кеше", "ru": "вчера"}[lang]
+    assert await chat.send(yesterday) == chat.t("keys-ask-expiry", date="01.03.2027")
+    in_a_year = {"kk": "бір жылдан кейін", "ru": "через год"}[lang]
+    assert await chat.send(in_a_year) == chat.t("keys-ask-storage")
