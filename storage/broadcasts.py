@@ -84,7 +84,8 @@ class Counts:
 
     @property
     def failed(self) -> int:
-        return self["failed"] + self["missing"] + self["unknown"]
+        """Errors; `unknown` (the sender died mid-request) is reported apart."""
+        return self["failed"] + self["missing"]
 
 
 def reachable() -> list[ColumnElement[bool]]:

@@ -301,6 +301,19 @@ class ReminderRepo:
                                   due_at=due_at, status=PENDING))
         await self.session.flush()
 
+    async def mark_covered(
+        self, user_id: int, key_id: int | None, slots: Sequence[tuple[str, int, datetime]],
+        now: datetime,
+    ) -> None:
+        """Record slots as sent at `now` without sending them: another message (the confirmation
+        of a newly saved key) already said the same. A later re-plan never plans them again."""
+        done = await self._existing(user_id, key_id, [kind for kind, _, _ in slots])
+        for kind, stage, due_at in slots:
+            if (kind, stage, due_at) not in done:
+                self.session.add(Reminder(user_id=user_id, key_id=key_id, kind=kind, stage=stage,
+                                          due_at=due_at, status=SENT, sent_at=now))
+        await self.session.flush()
+
     async def users_without(self, kind: str, limit: int) -> list[int]:
         """Consenting, reachable users with periodic reminders on and no open `kind` row."""
         open_row = exists().where(

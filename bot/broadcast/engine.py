@@ -73,6 +73,9 @@ class BroadcastEngine:
         self.tasks: dict[int, asyncio.Task[Counts | None]] = {}
         self.metrics = metrics or Metrics()
         self.stopping = False
+        # A row claimed before this process started was claimed by a sender that is gone (or
+        # by a live instance, whose own later settle then overwrites `unknown`).
+        self.started_at = clock()
 
     def repos(self, session: object) -> Repos:
         return Repos.build(session, self.cipher)  # type: ignore[arg-type]
@@ -149,6 +152,10 @@ class BroadcastEngine:
                 await session.commit()
                 b = await repos.broadcasts.get(broadcast_id)
         if b is not None:
+            async with self.pool() as session:
+                # Reconcile a crashed run at once rather than after `stale_after`.
+                if await self.repos(session).broadcasts.expire_claims(b.id, self.started_at):
+                    await session.commit()
             await self.reporter.open(b)
         return b
 

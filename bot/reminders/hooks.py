@@ -61,6 +61,12 @@ async def on_key_saved(
         # already sent for this slot is never planned again, see replace_pending).
         if r.due_at.astimezone(zone).date() >= today
     ]
+    if added:
+        # The save confirmation already states the days left: today's stage would repeat it a
+        # second later, so it counts as sent (the next stage still comes).
+        today_stages = [p for p in planned if p[2].astimezone(zone).date() == today]
+        await repos.reminders.mark_covered(user.id, key.id, today_stages, now)
+        planned = [p for p in planned if p not in today_stages]
     planned.append((KIND_WHEREABOUTS, 0, next_whereabouts(user, key.last_activity_at, now)))
     await repos.reminders.replace_pending(user.id, key.id, KEY_KINDS, planned)
     if added:

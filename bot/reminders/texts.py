@@ -32,6 +32,10 @@ REPO_ROOT = Path(__file__).resolve().parents[2]
 FALLBACK_LINK = "https://pki.gov.kz"
 # Telegram allows 100 buttons and 4096 characters; a bundle shows this many items in full.
 MAX_ITEMS = 6
+# Past this many key reminders a bundle gets one "my keys" button instead of a row per key.
+MAX_KEY_ROWS = 3
+# MenuCallback(action="mykeys") from handlers.common, spelled out so bot/ does not import handlers.
+MYKEYS_CALLBACK = "menu:mykeys"
 
 
 class ReminderCallback(CallbackData, prefix="rem"):
@@ -104,16 +108,34 @@ def render(
     shown = list(items[:MAX_ITEMS])
     many = len(items) > 1
     parts: list[str] = [t("reminders-bundle-title", count=len(items))] if many else []
+    keyed = sum(1 for item in items if item.key is not None)
+    collapse = many and keyed > MAX_KEY_ROWS
+    mykeys = [InlineKeyboardButton(text=t("btn-menu-mykeys"), callback_data=MYKEYS_CALLBACK)]
     rows: list[list[InlineKeyboardButton]] = []
     for n, item in enumerate(shown, 1):
         text = item_text(t, item, now, tz)
         parts.append(f"{n}. {text}" if many else text)
-        for label, action, key_id in _buttons(item, now, tz):
-            prefix = f"{n}. " if many else ""
-            data = ReminderCallback(a=action, k=key_id).pack()
-            rows.append([InlineKeyboardButton(text=prefix + t(label), callback_data=data)])
+        buttons = [
+            InlineKeyboardButton(
+                text=(f"{n}. " if many else "") + t(label),
+                callback_data=ReminderCallback(a=action, k=key_id).pack(),
+            )
+            for label, action, key_id in _buttons(item, now, tz)
+        ]
+        if not buttons:
+            continue
+        if collapse and item.key is not None:
+            # Two dozen buttons are unreadable: one button opens the key list, where every key
+            # has its own actions.
+            if mykeys not in rows:
+                rows.append(mykeys)
+            continue
+        # A lone reminder keeps a button per row (full labels); in a bundle each item gets one row.
+        rows.extend([buttons] if many else [[b] for b in buttons])
     if len(items) > len(shown):
         parts.append(t("reminders-more", count=len(items) - len(shown)))
+        if collapse and mykeys not in rows:
+            rows.append(mykeys)
     return "\n\n".join(parts), InlineKeyboardMarkup(inline_keyboard=rows)
 
 

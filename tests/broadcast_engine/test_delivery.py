@@ -206,3 +206,38 @@ async def test_opted_out_after_start_is_excluded(
     await engine.wait_idle()
     assert await counts(pool, cipher, broadcast_id) == {"sent": 1, "excluded": 1}
     assert set(user_sends(session)) == {702}
+
+
+async def test_claims_of_a_crashed_run_are_unknown_seconds_after_restart(
+    make_users: MakeUsers, engine: BroadcastEngine, session: RecordingSession,
+    pool: SessionPool, cipher: FieldCipher, clock: FakeClock, bot: Any, translator: Translator,
+    settings: Any,
+) -> None:
+    await make_users(list(range(700, 720)))
+    sends = 0
+
+    def die_after_send(method: TelegramMethod[Any]) -> Exception | None:
+        nonlocal sends
+        if isinstance(method, SendMessage) and method.chat_id != ADMIN_ID:
+            sends += 1
+            if sends == 5:
+                raise Crash
+        return None
+
+    session.failures.append(die_after_send)
+    broadcast_id = await new_broadcast(pool, cipher, clock)
+    with pytest.raises(Crash):
+        await engine.run(broadcast_id)
+    session.failures.clear()
+    in_flight = (await counts(pool, cipher, broadcast_id))["claimed"]
+    assert in_flight >= 1
+    clock.advance(seconds=5)  # restarted at once: far less than the two-minute lease
+    restarted = BroadcastEngine(bot, pool, cipher, translator, settings, clock, engine.pacer)
+    assert await restarted.resume_due() == [broadcast_id]
+    await restarted.wait_idle()
+    after = await counts(pool, cipher, broadcast_id)
+    assert "claimed" not in after and after["unknown"] == in_flight
+    t = translator.for_lang("ru")
+    report = session.last_text()
+    assert t("broadcast-report", id=broadcast_id, total=20, sent=after["sent"], blocked=0,
+             failed=0, unknown=in_flight, excluded=0) == report

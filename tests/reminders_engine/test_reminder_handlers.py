@@ -12,6 +12,7 @@ from bot.reminders.engine import ReminderEngine
 from bot.reminders.texts import fmt_date
 from storage.repositories import Repos
 from tests.conftest import FakeClock
+from tests.keys_flow.flow import Chat
 from tests.support.telegram import RecordingSession, UpdateFactory
 
 from .conftest import World  # noqa: TID252
@@ -118,3 +119,64 @@ async def test_weekly_tip_and_broadcast_opt_out_toggles(
     async with world.pool() as s:
         fresh = await Repos.build(s, world.cipher).users.get(user.id)
     assert fresh is not None and fresh.weekly_tips
+
+
+async def test_eight_keys_due_at_once_keep_a_short_keyboard(
+    world: World, dp: Dispatcher, bot: Bot, session: RecordingSession,
+    engine: ReminderEngine, translator: Translator,
+) -> None:
+    user = await world.user(1003)
+    for n in range(8):
+        await world.key(user, world.today(3), f"K{n}")
+    t = translator.for_lang("ru")
+    await engine.scan()
+    [message] = session.sent()
+    rows = message.reply_markup.inline_keyboard
+    assert 1 <= len(rows) <= 4
+    buttons = [b for row in rows for b in row]
+    assert [b.text for b in buttons] == [t("btn-menu-mykeys")]
+    session.clear()
+    await dp.feed_update(bot, UpdateFactory(user_id=1003).callback(buttons[0].callback_data))
+    listing = session.last_text()
+    assert "K0" in listing and "K7" in listing
+
+
+async def test_two_keys_due_get_one_row_each(
+    world: World, session: RecordingSession, engine: ReminderEngine,
+) -> None:
+    user = await world.user(1004)
+    keys = [await world.key(user, world.today(3), f"K{n}") for n in range(2)]
+    await engine.scan()
+    [message] = session.sent()
+    rows = message.reply_markup.inline_keyboard
+    assert len(rows) == 2
+    for row, key in zip(rows, keys, strict=True):
+        assert {b.callback_data.rsplit(":", 1)[1] for b in row} == {str(key.id)}
+
+
+async def test_stage_due_today_is_covered_by_the_save_confirmation(
+    world: World, dp: Dispatcher, bot: Bot, session: RecordingSession, clock: FakeClock,
+    engine: ReminderEngine, translator: Translator,
+) -> None:
+    chat = Chat(dp, bot, session, UpdateFactory(1005, "ru"), translator, "ru")
+    await chat.consent()
+    await chat.send("/addkey")
+    await chat.press("btn-keys-kind-file")
+    await chat.press("btn-keys-holder-individual")
+    await chat.press("btn-keys-purpose-auth")
+    await chat.press("btn-keys-today")
+    expires = world.today(3)
+    await chat.send(fmt_date(expires))
+    await chat.press("btn-keys-skip")
+    await chat.send("Налоги")
+    saved = await chat.press("btn-keys-save")
+    assert chat.t("keys-status-expiring", days=3) in saved
+    session.clear()
+    await engine.scan()  # the same moment: the 3-day stage was said by the confirmation
+    assert session.sent() == []
+    clock.advance(days=2)  # one day left: the next stage comes as usual
+    await engine.scan()
+    [reminder] = session.sent()
+    # (bundled with the nudges a new key gets a couple of days after it is added)
+    assert chat.t("reminders-expiry-soon", days=1, label="Налоги",
+                  date=fmt_date(expires)) in reminder.text
