@@ -33,6 +33,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     _ensure_sqlite_dir(url)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": 30})
+    # Under a burst, an update waits for a pooled connection instead of failing after the
+    # default 30 s: a lost update is worse than a slow one.
+    kwargs.setdefault("pool_timeout", 300)
     engine = create_async_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
 

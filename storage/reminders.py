@@ -228,6 +228,11 @@ class ReminderRepo:
             rows = select(
                 Reminder.id, literal(token, String()), literal(now, TZDateTime())
             ).where(self._one_of(Reminder.id, chunk), _pending())
+            # PostgreSQL: lock the rows and re-check `pending` against the newest committed
+            # version; without it a scanner whose snapshot predates another's "sent" commit
+            # (which also drops that claim) could claim a row that was just sent. Rows another
+            # scanner is working on are skipped. SQLite serialises writers and ignores this.
+            rows = rows.with_for_update(of=Reminder, skip_locked=True)
             result = await self.session.execute(
                 insert(ReminderClaim)
                 .from_select(["reminder_id", "token", "claimed_at"], rows)
