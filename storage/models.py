@@ -171,7 +171,8 @@ class ReminderClaim(Base):
         autoincrement=False,
     )
     token: Mapped[str] = mapped_column(String(36))
-    claimed_at: Mapped[datetime] = mapped_column(TZDateTime, index=True)
+    # No index: only messages being sent have a claim, so recovery's scan of it is short.
+    claimed_at: Mapped[datetime] = mapped_column(TZDateTime)
 
 
 class Broadcast(Base):

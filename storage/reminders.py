@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
-from typing import TypeVarTuple
+from typing import NamedTuple, TypeVarTuple
 
 from sqlalchemy import (
     ARRAY,
@@ -50,9 +49,9 @@ _CHUNK = 2000
 Row = tuple[int, int, int | None, str, int, datetime]
 
 
-@dataclass(frozen=True, slots=True)
-class Recipient:
-    """What the scan needs to decide whether a user may get a message now (nothing secret)."""
+class Recipient(NamedTuple):
+    """What the scan needs to decide whether a user may get a message now (nothing secret).
+    A tuple: the scan builds one per due user, and a frozen dataclass costs 3x as much."""
 
     user_id: int
     language: str

@@ -18,7 +18,7 @@ from typing import Any, Protocol
 
 from benchmarks.loadkit.people import People
 
-LOST_AFTER = 30.0  # seconds without a reply: counted as lost, the slot is freed
+LOST_AFTER = 120.0  # seconds without a reply: counted as lost, the slot is freed
 QUIET = 0.25  # a person acts again only after the bot has been quiet in the chat this long
 
 
@@ -140,6 +140,7 @@ class Flow:
     async def closed(self, phase: str, source: Source, count: int, concurrency: int) -> float:
         """`count` updates, at most `concurrency` in flight; returns the wall time."""
         self.phase, self.slots = phase, asyncio.Semaphore(concurrency)
+        self.people.phase = phase
         reaper = asyncio.create_task(self._reap())
         started = time.monotonic()
         try:
@@ -155,7 +156,7 @@ class Flow:
 
     async def opened(self, phase: str, source: Source, count: int, rate: float) -> float:
         """`count` updates arriving at `rate` per second, however fast the bot answers."""
-        self.phase = phase
+        self.phase = self.people.phase = phase
         reaper = asyncio.create_task(self._reap())
         started = time.monotonic()
         try:

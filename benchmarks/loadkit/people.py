@@ -70,7 +70,8 @@ class People:
         self.files: dict[str, bytes] = {}
         self.update_ids = itertools.count(1)
         self.message_ids = itertools.count(1)
-        self.counts: dict[str, int] = {}
+        self.phase = "setup"
+        self.counts: dict[str, dict[str, int]] = {}  # per phase: how many of each action
 
     # --- what a person sends ------------------------------------------------------------
 
@@ -130,7 +131,8 @@ class People:
     # --- update builders ----------------------------------------------------------------
 
     def _count(self, kind: str) -> None:
-        self.counts[kind] = self.counts.get(kind, 0) + 1
+        counts = self.counts.setdefault(self.phase, {})
+        counts[kind] = counts.get(kind, 0) + 1
 
     def _message(self, p: Person, now: float, **fields: Any) -> dict[str, Any]:
         msg = {"message_id": next(self.message_ids), "date": int(now), "chat": p.chat,

@@ -465,16 +465,18 @@ def select_deliverable(
     _require_aware(now, "now")
     groups: dict[tuple[int, int | None, str], list[DueReminder]] = defaultdict(list)
     for reminder in due:
-        _require_aware(reminder.due_at, f"due_at of reminder {reminder.id}")
+        if reminder.due_at.tzinfo is None:  # the full check only when it may fail: hot loop
+            _require_aware(reminder.due_at, f"due_at of reminder {reminder.id}")
         if reminder.due_at <= now:
             groups[(reminder.user_id, reminder.key_id, reminder.kind)].append(reminder)
 
     to_send: list[DueReminder] = []
     to_skip: list[DueReminder] = []
     for items in groups.values():
-        items.sort(key=lambda r: (r.due_at, r.id))
-        *superseded, newest = items
-        to_skip.extend(superseded)
+        if len(items) > 1:
+            items.sort(key=lambda r: (r.due_at, r.id))
+            to_skip.extend(items[:-1])
+        newest = items[-1]
         (to_skip if _too_late(newest, now) else to_send).append(newest)
 
     def order(r: DueReminder) -> tuple[int, datetime, int]:
@@ -496,4 +498,5 @@ def bundle_by_user(to_send: Iterable[DueReminder]) -> dict[int, list[DueReminder
     bundles: dict[int, list[DueReminder]] = defaultdict(list)
     for reminder in to_send:
         bundles[reminder.user_id].append(reminder)
-    return {user: sorted(bundles[user], key=_bundle_order) for user in sorted(bundles)}
+    return {user: sorted(bundle, key=_bundle_order) if len(bundle) > 1 else bundle
+            for user, bundle in sorted(bundles.items())}

@@ -32,7 +32,6 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['reminder_id'], ['reminders.id'], name=op.f('fk_reminder_claims_reminder_id_reminders'), ondelete='CASCADE'),
     sa.PrimaryKeyConstraint('reminder_id', name=op.f('pk_reminder_claims'))
     )
-    op.create_index(op.f('ix_reminder_claims_claimed_at'), 'reminder_claims', ['claimed_at'], unique=False)
     op.execute(
         "INSERT INTO reminder_claims (reminder_id, token, claimed_at) "
         "SELECT id, claim_token, claimed_at FROM reminders WHERE status = 'claimed' "
@@ -60,5 +59,4 @@ def downgrade() -> None:
     )
     op.drop_index('ix_reminders_due', table_name='reminders')
     op.create_index('ix_reminders_due', 'reminders', ['status', 'due_at'], unique=False)
-    op.drop_index(op.f('ix_reminder_claims_claimed_at'), table_name='reminder_claims')
     op.drop_table('reminder_claims')
