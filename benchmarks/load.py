@@ -244,6 +244,8 @@ def main() -> None:
     import tests.keys.certgen  # noqa: F401     rest of this process's imports)
 
     gc.freeze()
+    # SIGTERM unwinds like Ctrl-C: the bot processes are stopped and the temp dir removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     tmp = Path(tempfile.mkdtemp(prefix="kilt-load-"))
     try:
         if args.transport == "null":

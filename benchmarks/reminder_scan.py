@@ -31,6 +31,7 @@ import os
 import random
 import resource
 import shutil
+import signal
 import sys
 import tempfile
 import time
@@ -244,6 +245,8 @@ def main() -> None:
     parser.add_argument("--users", type=int, default=200_000)
     parser.add_argument("--backend", choices=("sqlite", "postgres"), default="sqlite")
     args = parser.parse_args()
+    # SIGTERM unwinds like Ctrl-C, so the finally blocks remove the temporary database.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     gc.freeze()  # as the bot does after its imports
     print(json.dumps(asyncio.run(run(args))))
 
