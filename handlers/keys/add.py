@@ -49,8 +49,8 @@ class KeyForm(StatesGroup):
 async def show_step(bot: Bot, chat_id: int, state: FSMContext, t: TextFn, step: str) -> None:
     """Store the step, then ask; `prompt_msg` records that the question reached the user."""
     await state.set_state(getattr(KeyForm, step))
-    await state.update_data(prompt_msg=None)
-    text, markup = prompt(step, t, await state.get_data())
+    # update_data returns the stored data: no second read of the FSM row
+    text, markup = prompt(step, t, await state.update_data(prompt_msg=None))
     sent = await bot.send_message(chat_id, text, reply_markup=markup)
     await state.update_data(prompt_msg=sent.message_id)
 
