@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 from bot.keys.kinds import KeyHolder
 from bot.keys.validation import default_expiry
 from bot.reminders.hooks import on_key_saved, user_window
-from bot.reminders.planning import KIND_NUDGE_PASSWORD, KIND_SNOOZE, next_delivery_moment
+from bot.reminders.planning import ReminderKind, next_delivery_moment
 from storage.dto import KeyDraft, KeyDTO, UserDTO
 from storage.repositories import Repos
 
@@ -140,7 +140,9 @@ class KeyService:
     async def password_changed(self, user: UserDTO, key_id: int, now: datetime) -> Change:
         if not await self.repos.keys.set_flag(user.id, key_id, now, "password_changed", True):
             return await self._not_changed(user, key_id)
-        await self.repos.reminders.replace_pending(user.id, key_id, (KIND_NUDGE_PASSWORD,), [])
+        await self.repos.reminders.replace_pending(
+            user.id, key_id, (ReminderKind.NUDGE_PASSWORD,), []
+        )
         await self.repos.commit()
         return Change(Outcome.DONE, await self.repos.keys.get_owned(user.id, key_id))
 
@@ -152,7 +154,7 @@ class KeyService:
         if not await self.repos.claims.claim(self._tap_key(tap), now):
             return Change(Outcome.ALREADY, key)
         due = next_delivery_moment(now + timedelta(days=1), user.timezone, user_window(user))
-        await self.repos.reminders.add(user.id, key_id, KIND_SNOOZE, 0, due)
+        await self.repos.reminders.add(user.id, key_id, ReminderKind.SNOOZE, 0, due)
         await self.repos.commit()
         return Change(Outcome.DONE, key)
 

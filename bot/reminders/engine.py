@@ -50,8 +50,8 @@ from bot.job_context import JobContext
 from bot.metrics import Metrics
 from bot.reminders.hooks import plan_user_checkup
 from bot.reminders.planning import (
-    KIND_CHECKUP,
     DueReminder,
+    ReminderKind,
     Window,
     bundle_by_user,
     select_deliverable,
@@ -239,7 +239,7 @@ class ReminderEngine:
         """Plan the periodic check-up of users who have none (new consents, mode changes)."""
         async with self.pool() as session:
             repos = Repos.build(session, self.cipher)
-            user_ids = await repos.reminders.users_without(KIND_CHECKUP, limit)
+            user_ids = await repos.reminders.users_without(ReminderKind.CHECKUP, limit)
             for user_id in user_ids:
                 user = await repos.users.get(user_id)
                 if user is not None:

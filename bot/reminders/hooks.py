@@ -11,13 +11,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from bot.reminders.planning import (
-    KIND_CHECKUP,
-    KIND_EXPIRY,
-    KIND_NUDGE_PASSWORD,
-    KIND_NUDGE_REVOKE,
-    KIND_NUDGE_SMS,
-    KIND_SNOOZE,
-    KIND_WHEREABOUTS,
+    ReminderKind,
     Window,
     parse_offsets,
     plan_checkup,
@@ -29,8 +23,8 @@ from storage.dto import KeyDTO, UserDTO
 from storage.repositories import Repos
 
 # A snooze ("remind me tomorrow") belongs to the key's old plan: a change replaces it.
-KEY_KINDS = (KIND_EXPIRY, KIND_WHEREABOUTS, KIND_SNOOZE)
-NUDGE_KINDS = (KIND_NUDGE_PASSWORD, KIND_NUDGE_SMS, KIND_NUDGE_REVOKE)
+KEY_KINDS = (ReminderKind.EXPIRY, ReminderKind.WHEREABOUTS, ReminderKind.SNOOZE)
+NUDGE_KINDS = (ReminderKind.NUDGE_PASSWORD, ReminderKind.NUDGE_SMS, ReminderKind.NUDGE_REVOKE)
 
 
 def user_window(user: UserDTO) -> Window:
@@ -67,12 +61,12 @@ async def on_key_saved(
         today_stages = [p for p in planned if p[2].astimezone(zone).date() == today]
         await repos.reminders.mark_covered(user.id, key.id, today_stages, now)
         planned = [p for p in planned if p not in today_stages]
-    planned.append((KIND_WHEREABOUTS, 0, next_whereabouts(user, key.last_activity_at, now)))
+    planned.append((ReminderKind.WHEREABOUTS, 0, next_whereabouts(user, key.last_activity_at, now)))
     await repos.reminders.replace_pending(user.id, key.id, KEY_KINDS, planned)
     if added:
         nudges = [(r.kind, r.stage, r.due_at) for r in plan_nudges(now, user.timezone, window)]
         if key.password_changed:
-            nudges = [n for n in nudges if n[0] != KIND_NUDGE_PASSWORD]
+            nudges = [n for n in nudges if n[0] != ReminderKind.NUDGE_PASSWORD]
         await repos.reminders.replace_pending(user.id, key.id, NUDGE_KINDS, nudges)
 
 
@@ -86,8 +80,8 @@ async def plan_user_checkup(repos: Repos, user: UserDTO, now: datetime) -> None:
     just got shorter) stays due and goes out at the next window opening."""
     due = plan_checkup(user.last_checkup_at, user.created_at, user.activity_mode,
                        user.timezone, user_window(user))
-    planned = [] if due is None else [(KIND_CHECKUP, 0, due)]
-    await repos.reminders.replace_pending(user.id, None, (KIND_CHECKUP,), planned)
+    planned = [] if due is None else [(ReminderKind.CHECKUP, 0, due)]
+    await repos.reminders.replace_pending(user.id, None, (ReminderKind.CHECKUP,), planned)
 
 
 async def on_settings_changed(

@@ -32,14 +32,8 @@ __all__ = [
     "DEFAULT_WINDOW",
     "EXPIRING_WITHIN_DAYS",
     "EXPIRY_GRACE_AFTER_EXPIRY",
-    "KIND_CHECKUP",
-    "KIND_EXPIRY",
-    "KIND_NUDGE_PASSWORD",
-    "KIND_NUDGE_REVOKE",
-    "KIND_NUDGE_SMS",
     "KIND_PRIORITY",
-    "KIND_SNOOZE",
-    "KIND_WHEREABOUTS",
+    "ReminderKind",
     "MAX_OFFSET",
     "MIN_OFFSET",
     "NUDGE_DELAYS_DAYS",
@@ -69,24 +63,27 @@ __all__ = [
 
 # --- reminder kinds -------------------------------------------------------------------------
 
-KIND_EXPIRY = "expiry"
-KIND_CHECKUP = "checkup"
-KIND_WHEREABOUTS = "whereabouts"
-KIND_NUDGE_PASSWORD = "nudge_password"
-KIND_NUDGE_SMS = "nudge_sms"
-KIND_NUDGE_REVOKE = "nudge_revoke"
-KIND_SNOOZE = "snooze"
+class ReminderKind(StrEnum):
+    """What a reminder row is about; stored as its value."""
+
+    EXPIRY = "expiry"
+    CHECKUP = "checkup"
+    WHEREABOUTS = "whereabouts"
+    NUDGE_PASSWORD = "nudge_password"
+    NUDGE_SMS = "nudge_sms"
+    NUDGE_REVOKE = "nudge_revoke"
+    SNOOZE = "snooze"
 
 # Order inside one bundled message: the most urgent things first. A snooze is usually a
 # postponed expiry warning, so it follows expiry; the periodic check-up is the least urgent.
 KIND_PRIORITY: Mapping[str, int] = {
-    KIND_EXPIRY: 0,
-    KIND_SNOOZE: 1,
-    KIND_WHEREABOUTS: 2,
-    KIND_NUDGE_REVOKE: 3,
-    KIND_NUDGE_PASSWORD: 4,
-    KIND_NUDGE_SMS: 5,
-    KIND_CHECKUP: 6,
+    ReminderKind.EXPIRY: 0,
+    ReminderKind.SNOOZE: 1,
+    ReminderKind.WHEREABOUTS: 2,
+    ReminderKind.NUDGE_REVOKE: 3,
+    ReminderKind.NUDGE_PASSWORD: 4,
+    ReminderKind.NUDGE_SMS: 5,
+    ReminderKind.CHECKUP: 6,
 }
 
 # --- defaults -------------------------------------------------------------------------------
@@ -112,10 +109,10 @@ WHEREABOUTS_AFTER_DAYS = 90
 # - after 3 days: link the phone number (БМГ) so NUC expiry/usage SMS arrive;
 # - after 7 days: revoke keys you no longer use (new keys do not cancel old ones).
 # Spread out so a new user gets one small task at a time instead of a wall of advice.
-NUDGE_DELAYS_DAYS: Mapping[str, int] = {
-    KIND_NUDGE_PASSWORD: 1,
-    KIND_NUDGE_SMS: 3,
-    KIND_NUDGE_REVOKE: 7,
+NUDGE_DELAYS_DAYS: Mapping[ReminderKind, int] = {
+    ReminderKind.NUDGE_PASSWORD: 1,
+    ReminderKind.NUDGE_SMS: 3,
+    ReminderKind.NUDGE_REVOKE: 7,
 }
 
 # Nudges and snoozes older than this are no longer timely after downtime; skip them.
@@ -137,7 +134,7 @@ class KeyStatus(StrEnum):
 
 # Kinds that are sent however late they are (one per user/key), since the question they ask
 # ("do you still know where your key is?") stays valid until answered.
-_NEVER_STALE_KINDS = frozenset({KIND_CHECKUP, KIND_WHEREABOUTS})
+_NEVER_STALE_KINDS = frozenset({ReminderKind.CHECKUP, ReminderKind.WHEREABOUTS})
 
 
 class SettingsParseError(ValueError):
@@ -157,7 +154,7 @@ class SettingsParseError(ValueError):
 
 @dataclass(frozen=True)
 class PlannedReminder:
-    kind: str
+    kind: ReminderKind
     stage: int
     due_at: datetime  # UTC
 
@@ -167,7 +164,7 @@ class DueReminder:
     id: int
     user_id: int
     key_id: int | None
-    kind: str
+    kind: str  # a ReminderKind value, or an unknown one from a newer version's rows
     stage: int
     due_at: datetime  # tz-aware
 
@@ -370,7 +367,9 @@ def plan_expiry(
     return sorted(
         (
             PlannedReminder(
-                KIND_EXPIRY, offset, local_moment(expires_on - timedelta(days=offset), tz, start)
+                ReminderKind.EXPIRY,
+                offset,
+                local_moment(expires_on - timedelta(days=offset), tz, start),
             )
             for offset in set(offsets)
         ),
@@ -438,7 +437,7 @@ def _expiry_anchor(reminder: DueReminder) -> datetime:
 
 
 def _too_late(reminder: DueReminder, now: datetime) -> bool:
-    if reminder.kind == KIND_EXPIRY:
+    if reminder.kind == ReminderKind.EXPIRY:
         # The key stops working at the end of expires_on, i.e. at anchor + 1 day.
         expired_at = _expiry_anchor(reminder) + timedelta(days=1)
         return now - expired_at > EXPIRY_GRACE_AFTER_EXPIRY
@@ -489,7 +488,7 @@ def _bundle_order(reminder: DueReminder) -> tuple[int, datetime, int, int]:
     priority = KIND_PRIORITY.get(reminder.kind, len(KIND_PRIORITY))
     # Expiry: fewest days left first, i.e. the earliest expiry date (not the planned stage,
     # which can be out of date after downtime).
-    moment = _expiry_anchor(reminder) if reminder.kind == KIND_EXPIRY else reminder.due_at
+    moment = _expiry_anchor(reminder) if reminder.kind == ReminderKind.EXPIRY else reminder.due_at
     return priority, moment, reminder.key_id if reminder.key_id is not None else -1, reminder.id
 
 

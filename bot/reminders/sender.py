@@ -24,12 +24,8 @@ from bot.delivery import Outcome, Pacer, Policy, send_with_retry
 from bot.i18n import Translator
 from bot.reminders.hooks import plan_user_checkup, user_window
 from bot.reminders.planning import (
-    KIND_CHECKUP,
-    KIND_EXPIRY,
-    KIND_NUDGE_PASSWORD,
-    KIND_SNOOZE,
-    KIND_WHEREABOUTS,
     DueReminder,
+    ReminderKind,
     plan_whereabouts,
 )
 from bot.reminders.texts import Item, render
@@ -67,9 +63,9 @@ def _still_relevant(r: DueReminder, key: KeyDTO | None, tz: str) -> bool:
         return True
     if key is None or key.reminders_stopped:
         return False
-    if r.kind == KIND_NUDGE_PASSWORD:
+    if r.kind == ReminderKind.NUDGE_PASSWORD:
         return not key.password_changed
-    if r.kind == KIND_EXPIRY:
+    if r.kind == ReminderKind.EXPIRY:
         # Planned for another expiry date: the key was renewed after this row was claimed.
         planned_for = (r.due_at + timedelta(days=r.stage)).astimezone(ZoneInfo(tz)).date()
         return planned_for == key.expires_on
@@ -130,9 +126,11 @@ class ReminderSender:
             if _still_relevant(r, key, user.timezone):
                 items.append(Item(r, key))
         # A snooze and a due expiry stage of the same key say the same thing: keep one.
-        expiry_keys = {i.reminder.key_id for i in items if i.reminder.kind == KIND_EXPIRY}
-        return [i for i in items
-                if not (i.reminder.kind == KIND_SNOOZE and i.reminder.key_id in expiry_keys)]
+        expiry_keys = {i.reminder.key_id for i in items if i.reminder.kind == ReminderKind.EXPIRY}
+        return [
+            i for i in items
+            if not (i.reminder.kind == ReminderKind.SNOOZE and i.reminder.key_id in expiry_keys)
+        ]
 
     async def _send(
         self, chat_id: int, text: str, markup: InlineKeyboardMarkup, claim: Claim
@@ -154,9 +152,9 @@ class ReminderSender:
         """Periodic questions repeat until answered: plan the next one from this send."""
         for item in items:
             r = item.reminder
-            if r.kind == KIND_CHECKUP:
+            if r.kind == ReminderKind.CHECKUP:
                 await repos.users.update_settings(user.id, last_checkup_at=now)
                 await plan_user_checkup(repos, replace(user, last_checkup_at=now), now)
-            elif r.kind == KIND_WHEREABOUTS and r.key_id is not None:
+            elif r.kind == ReminderKind.WHEREABOUTS and r.key_id is not None:
                 due = plan_whereabouts(now, user.timezone, user_window(user))
-                await repos.reminders.add(user.id, r.key_id, KIND_WHEREABOUTS, 0, due)
+                await repos.reminders.add(user.id, r.key_id, ReminderKind.WHEREABOUTS, 0, due)

@@ -15,14 +15,8 @@ from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.i18n import TextFn
 from bot.reminders.planning import (
-    KIND_CHECKUP,
-    KIND_EXPIRY,
-    KIND_NUDGE_PASSWORD,
-    KIND_NUDGE_REVOKE,
-    KIND_NUDGE_SMS,
-    KIND_SNOOZE,
-    KIND_WHEREABOUTS,
     DueReminder,
+    ReminderKind,
     days_left,
 )
 from storage.dto import KeyDTO
@@ -59,40 +53,44 @@ def fmt_date(day: date) -> str:
 
 def _buttons(item: Item, now: datetime, tz: str) -> list[tuple[str, str, int]]:
     kind, key_id = item.reminder.kind, item.key.id if item.key else 0
-    if kind in (KIND_EXPIRY, KIND_SNOOZE) and item.key is not None:
+    if kind in (ReminderKind.EXPIRY, ReminderKind.SNOOZE) and item.key is not None:
         expired = days_left(item.key.expires_on, now, tz) < 0
         how = ("btn-reminders-how-new", "expired") if expired else (
             "btn-reminders-how-renew", "renew")
         return [("btn-reminders-renewed", "new", key_id), ("btn-reminders-snooze", "snz", key_id),
                 ("btn-reminders-stop", "stop", key_id), (how[0], how[1], key_id)]
     # Actions that are knowledge-base topic ids just show that topic's answer.
-    table = {
-        KIND_CHECKUP: [("btn-reminders-checkup-ok", "ok"),
-                       ("btn-reminders-checkup-unknown", "unk")],
-        KIND_WHEREABOUTS: [("btn-reminders-where-ok", "here"),
-                           ("btn-reminders-where-lost", "lost-or-stolen")],
-        KIND_NUDGE_PASSWORD: [("btn-reminders-password-done", "pwd"),
-                              ("btn-reminders-password-how", "change-password")],
-        KIND_NUDGE_SMS: [("btn-reminders-sms-how", "sms-notifications")],
-        KIND_NUDGE_REVOKE: [("btn-reminders-revoke-how", "revoke")],
+    table: dict[str, list[tuple[str, str]]] = {
+        ReminderKind.CHECKUP: [
+            ("btn-reminders-checkup-ok", "ok"), ("btn-reminders-checkup-unknown", "unk"),
+        ],
+        ReminderKind.WHEREABOUTS: [
+            ("btn-reminders-where-ok", "here"), ("btn-reminders-where-lost", "lost-or-stolen"),
+        ],
+        ReminderKind.NUDGE_PASSWORD: [
+            ("btn-reminders-password-done", "pwd"),
+            ("btn-reminders-password-how", "change-password"),
+        ],
+        ReminderKind.NUDGE_SMS: [("btn-reminders-sms-how", "sms-notifications")],
+        ReminderKind.NUDGE_REVOKE: [("btn-reminders-revoke-how", "revoke")],
     }
     return [(label, action, key_id) for label, action in table.get(kind, [])]
 
 
 def item_text(t: TextFn, item: Item, now: datetime, tz: str) -> str:
     kind, key = item.reminder.kind, item.key
-    if kind == KIND_CHECKUP:
+    if kind == ReminderKind.CHECKUP:
         return t("reminders-checkup")
-    if kind == KIND_NUDGE_SMS:
+    if kind == ReminderKind.NUDGE_SMS:
         return t("reminders-nudge-sms")
-    if kind == KIND_NUDGE_REVOKE:
+    if kind == ReminderKind.NUDGE_REVOKE:
         return t("reminders-nudge-revoke")
     assert key is not None, "key reminders are dropped before rendering when the key is gone"
     label = html.escape(key.label)
-    if kind == KIND_WHEREABOUTS:
+    if kind == ReminderKind.WHEREABOUTS:
         idle = max(1, (now - key.last_activity_at).days)
         return t("reminders-whereabouts", label=label, days=idle)
-    if kind == KIND_NUDGE_PASSWORD:
+    if kind == ReminderKind.NUDGE_PASSWORD:
         return t("reminders-nudge-password", label=label)
     left = days_left(key.expires_on, now, tz)
     args = {"label": label, "date": fmt_date(key.expires_on)}

@@ -13,15 +13,9 @@ from bot.reminders.planning import (
     DEFAULT_OFFSETS,
     DEFAULT_TZ,
     DEFAULT_WINDOW,
-    KIND_CHECKUP,
-    KIND_EXPIRY,
-    KIND_NUDGE_PASSWORD,
-    KIND_NUDGE_REVOKE,
-    KIND_NUDGE_SMS,
-    KIND_SNOOZE,
-    KIND_WHEREABOUTS,
     WHEREABOUTS_AFTER_DAYS,
     DueReminder,
+    ReminderKind,
     SettingsParseError,
     Window,
     bundle_by_user,
@@ -279,7 +273,7 @@ def test_plan_expiry_each_default_offset_almaty(offset: int) -> None:
     expires_on = date(2025, 11, 20)
     plan = {p.stage: p for p in plan_expiry(expires_on, DEFAULT_OFFSETS, ALMATY, WINDOW)}
     reminder = plan[offset]
-    assert reminder.kind == KIND_EXPIRY
+    assert reminder.kind == ReminderKind.EXPIRY
     local_day = expires_on - timedelta(days=offset)
     assert reminder.due_at == almaty(local_day.year, local_day.month, local_day.day, 10)
     assert reminder.due_at.tzinfo is UTC
@@ -371,9 +365,9 @@ def test_plan_nudges() -> None:
     added = utc(2025, 6, 1, 20)  # 2 June 01:00 in Almaty
     plan = plan_nudges(added, ALMATY, WINDOW)
     assert [(p.kind, p.stage, p.due_at) for p in plan] == [
-        (KIND_NUDGE_PASSWORD, 0, almaty(2025, 6, 3, 10)),
-        (KIND_NUDGE_SMS, 0, almaty(2025, 6, 5, 10)),
-        (KIND_NUDGE_REVOKE, 0, almaty(2025, 6, 9, 10)),
+        (ReminderKind.NUDGE_PASSWORD, 0, almaty(2025, 6, 3, 10)),
+        (ReminderKind.NUDGE_SMS, 0, almaty(2025, 6, 5, 10)),
+        (ReminderKind.NUDGE_REVOKE, 0, almaty(2025, 6, 9, 10)),
     ]
 
 
@@ -503,11 +497,11 @@ def test_select_keys_and_users_are_independent() -> None:
 def test_select_non_expiry_staleness() -> None:
     now = almaty(2025, 6, 30, 12)
     rows = [
-        DueReminder(1, 1, 10, KIND_NUDGE_PASSWORD, 0, now - timedelta(days=13)),
-        DueReminder(2, 1, 10, KIND_NUDGE_SMS, 0, now - timedelta(days=15)),
-        DueReminder(3, 1, 10, KIND_SNOOZE, 0, now - timedelta(days=20)),
-        DueReminder(4, 1, None, KIND_CHECKUP, 0, now - timedelta(days=200)),
-        DueReminder(5, 1, 10, KIND_WHEREABOUTS, 0, now - timedelta(days=100)),
+        DueReminder(1, 1, 10, ReminderKind.NUDGE_PASSWORD, 0, now - timedelta(days=13)),
+        DueReminder(2, 1, 10, ReminderKind.NUDGE_SMS, 0, now - timedelta(days=15)),
+        DueReminder(3, 1, 10, ReminderKind.SNOOZE, 0, now - timedelta(days=20)),
+        DueReminder(4, 1, None, ReminderKind.CHECKUP, 0, now - timedelta(days=200)),
+        DueReminder(5, 1, 10, ReminderKind.WHEREABOUTS, 0, now - timedelta(days=100)),
     ]
     send, skip = select_deliverable(rows, now)
     assert ids(send) == [4, 5, 1]  # sorted by due_at
@@ -517,11 +511,11 @@ def test_select_non_expiry_staleness() -> None:
 def test_select_collapses_duplicates_into_newest() -> None:
     now = almaty(2025, 6, 30, 12)
     rows = [
-        DueReminder(1, 1, None, KIND_CHECKUP, 0, now - timedelta(days=120)),
-        DueReminder(2, 1, None, KIND_CHECKUP, 0, now - timedelta(days=30)),
-        DueReminder(3, 1, 10, KIND_WHEREABOUTS, 0, now - timedelta(days=5)),
-        DueReminder(4, 1, 11, KIND_WHEREABOUTS, 0, now - timedelta(days=6)),
-        DueReminder(5, 1, 10, KIND_WHEREABOUTS, 0, now - timedelta(days=50)),
+        DueReminder(1, 1, None, ReminderKind.CHECKUP, 0, now - timedelta(days=120)),
+        DueReminder(2, 1, None, ReminderKind.CHECKUP, 0, now - timedelta(days=30)),
+        DueReminder(3, 1, 10, ReminderKind.WHEREABOUTS, 0, now - timedelta(days=5)),
+        DueReminder(4, 1, 11, ReminderKind.WHEREABOUTS, 0, now - timedelta(days=6)),
+        DueReminder(5, 1, 10, ReminderKind.WHEREABOUTS, 0, now - timedelta(days=50)),
     ]
     send, skip = select_deliverable(rows, now)
     assert sorted(ids(send)) == [2, 3, 4]  # one check-up; whereabouts kept per key
@@ -530,14 +524,15 @@ def test_select_collapses_duplicates_into_newest() -> None:
 
 def test_select_leaves_future_reminders_pending_and_rejects_naive() -> None:
     now = utc(2025, 6, 1, 12)
-    future = DueReminder(1, 1, None, KIND_CHECKUP, 0, now + timedelta(seconds=1))
-    exactly_now = DueReminder(2, 1, 5, KIND_NUDGE_SMS, 0, now)
+    future = DueReminder(1, 1, None, ReminderKind.CHECKUP, 0, now + timedelta(seconds=1))
+    exactly_now = DueReminder(2, 1, 5, ReminderKind.NUDGE_SMS, 0, now)
     assert select_deliverable([future, exactly_now], now) == ([exactly_now], [])
     assert select_deliverable([], now) == ([], [])
     with pytest.raises(ValueError):
         select_deliverable([], datetime(2025, 6, 1, 12))
     with pytest.raises(ValueError):
-        select_deliverable([DueReminder(3, 1, None, KIND_CHECKUP, 0, datetime(2025, 1, 1))], now)
+        overdue = DueReminder(3, 1, None, ReminderKind.CHECKUP, 0, datetime(2025, 1, 1))
+        select_deliverable([overdue], now)
 
 
 # --- bundle_by_user ----------------------------------------------------------------------------
@@ -550,35 +545,37 @@ def test_bundle_one_message_per_user_after_downtime() -> None:
         + expiry_rows(date(2025, 11, 25), user_id=1, key_id=2, first_id=200)
         + expiry_rows(EXPIRES, user_id=2, key_id=3, first_id=300)
         + [
-            DueReminder(1, 1, None, KIND_CHECKUP, 0, now - timedelta(days=3)),
-            DueReminder(2, 1, 2, KIND_NUDGE_SMS, 0, now - timedelta(days=1)),
-            DueReminder(3, 1, 1, KIND_WHEREABOUTS, 0, now - timedelta(days=40)),
-            DueReminder(4, 1, 1, KIND_SNOOZE, 0, now - timedelta(hours=2)),
+            DueReminder(1, 1, None, ReminderKind.CHECKUP, 0, now - timedelta(days=3)),
+            DueReminder(2, 1, 2, ReminderKind.NUDGE_SMS, 0, now - timedelta(days=1)),
+            DueReminder(3, 1, 1, ReminderKind.WHEREABOUTS, 0, now - timedelta(days=40)),
+            DueReminder(4, 1, 1, ReminderKind.SNOOZE, 0, now - timedelta(hours=2)),
             DueReminder(5, 1, 1, "future_kind", 0, now - timedelta(hours=1)),
-            DueReminder(6, 2, 3, KIND_NUDGE_PASSWORD, 0, now - timedelta(days=1)),
-            DueReminder(7, 2, 3, KIND_NUDGE_REVOKE, 0, now - timedelta(days=2)),
+            DueReminder(6, 2, 3, ReminderKind.NUDGE_PASSWORD, 0, now - timedelta(days=1)),
+            DueReminder(7, 2, 3, ReminderKind.NUDGE_REVOKE, 0, now - timedelta(days=2)),
         ]
     )
     send, _ = select_deliverable(rows, now)
     bundles = bundle_by_user(send)
     assert list(bundles) == [1, 2]
     assert [(r.kind, r.key_id, r.stage) for r in bundles[1]] == [
-        (KIND_EXPIRY, 1, 3),  # expires 20 Nov: fewest days left
-        (KIND_EXPIRY, 2, 7),  # expires 25 Nov
-        (KIND_SNOOZE, 1, 0),
-        (KIND_WHEREABOUTS, 1, 0),
-        (KIND_NUDGE_SMS, 2, 0),
-        (KIND_CHECKUP, None, 0),
+        (ReminderKind.EXPIRY, 1, 3),  # expires 20 Nov: fewest days left
+        (ReminderKind.EXPIRY, 2, 7),  # expires 25 Nov
+        (ReminderKind.SNOOZE, 1, 0),
+        (ReminderKind.WHEREABOUTS, 1, 0),
+        (ReminderKind.NUDGE_SMS, 2, 0),
+        (ReminderKind.CHECKUP, None, 0),
         ("future_kind", 1, 0),  # unknown kinds go last rather than failing the scan
     ]
-    assert [r.kind for r in bundles[2]] == [KIND_EXPIRY, KIND_NUDGE_REVOKE, KIND_NUDGE_PASSWORD]
+    assert [r.kind for r in bundles[2]] == [
+        ReminderKind.EXPIRY, ReminderKind.NUDGE_REVOKE, ReminderKind.NUDGE_PASSWORD
+    ]
 
 
 def test_bundle_orders_expiry_by_actual_days_left_not_stage() -> None:
     now = almaty(2025, 11, 18, 12)
     # Key 1: stage 7 was due 5 days ago -> expires in 2 days. Key 2: stage 3 due today -> 3 days.
-    stale_stage = DueReminder(1, 1, 1, KIND_EXPIRY, 7, almaty(2025, 11, 13, 10))
-    fresh_stage = DueReminder(2, 1, 2, KIND_EXPIRY, 3, almaty(2025, 11, 18, 10))
+    stale_stage = DueReminder(1, 1, 1, ReminderKind.EXPIRY, 7, almaty(2025, 11, 13, 10))
+    fresh_stage = DueReminder(2, 1, 2, ReminderKind.EXPIRY, 3, almaty(2025, 11, 18, 10))
     bundles = bundle_by_user([fresh_stage, stale_stage])
     assert ids(bundles[1]) == [1, 2]
     assert days_left(EXPIRES, now, ALMATY) == 2
