@@ -7,9 +7,10 @@ Every scan (APScheduler, every settings.reminder_scan_seconds):
    'skipped' (after downtime: one catch-up message, not a burst of stale ones);
 4. for users who consented, are not blocked and are inside their delivery window, claims the
    rows atomically (UPDATE ... WHERE status='pending' + read-back by token), commits, sends one
-   message (paced, 429/403 handled) and marks the rows 'sent' in its own commit.
+   message per user (paced, 429/403 handled; `senders` users at a time, SENDERS in the bot) and
+   marks that user's rows 'sent' in its own commit.
 
-Crash semantics — AT-LEAST-ONCE for the one message in flight. A claim commits before the
+Crash semantics — AT-LEAST-ONCE for the messages in flight. A claim commits before the
 send and 'sent' commits right after it. A crash between claim and send leaves rows 'claimed';
 they return to 'pending' once older than the claim timeout (checked at start-up and on every
 scan) and are sent then: nothing is lost. A crash in the instant between Telegram accepting
