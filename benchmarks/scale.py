@@ -35,7 +35,8 @@ may not be faster at all. Why the default N is 5,000 and not the issue's 200,000
 PostgreSQL, Redis, the fake API and the bots share 2 cores with other work, and one instance
 delivered 27–35 messages a second (each delivery is two or three short transactions), so
 200,000 would take two hours per run; 5,000 took 8 minutes for both runs and the set-ups
-(2026-12-03, load 8–9), a few minutes on a machine of its own. `--deliveries` sets N. The last line is one JSON object (CONTRACT.md).
+(2026-12-03, load 8–9), a few minutes on a machine of its own. `--deliveries` sets N.
+The last line is one JSON object (CONTRACT.md).
 The bots, the fake API, Redis and PostgreSQL are stopped and their temporary directories
 removed when the benchmark ends, also on error, Ctrl-C or SIGTERM.
 """
