@@ -1,8 +1,8 @@
 """The delivery engine: persisted recipients, paced concurrent workers, resumable, never twice.
 
 Each delivery row goes pending → claimed (committed) → one send → sent/blocked/… (committed).
-The claim is taken right after the pacer grants a slot, so only the message in flight sits in
-the window between "Telegram accepted it" and "the row says sent". If the process dies there
+A worker claims one row, then waits for its pacer slot and sends, so each worker holds at most
+one claim in the window between "claimed" and "the row says sent". If the process dies there
 (kill -9, power loss), the row stays `claimed`; once older than `stale_after` it becomes `unknown`
 and is never sent again. A network error in the middle of the request (timeout, dropped
 connection, 5xx) is the same window without a crash: the row is `unknown` at once, not re-sent.
@@ -130,6 +130,9 @@ class BroadcastEngine:
         finally:
             for task in (*tasks, progress):
                 task.cancel()
+            # A worker cancelled while waiting for its pacer slot hands its claimed row back
+            # (see _deliver); wait for that, so a stopped run leaves nothing claimed.
+            await asyncio.gather(*tasks, progress, return_exceptions=True)
         return await self._conclude(b)
 
     async def _begin(self, broadcast_id: int) -> BroadcastDTO | None:
@@ -194,7 +197,9 @@ class BroadcastEngine:
                 await session.commit()
             return
         policy = replace(self.policy, paid=b.paid)
-        await self.pacer.acquire(r.chat_id, paid=b.paid)
+        # Claim, then wait for the pacer: instances reading the same pending rows lose a race
+        # for a row with one UPDATE, not after a pacer slot (and the chat's 1 s interval)
+        # spent on a row another instance sends (benchmarks/scale.py measured that).
         async with self.pool() as session:
             if not await self.repos(session).broadcasts.claim(r.delivery_id, self.clock()):
                 return  # another process took it, or the broadcast was cancelled
@@ -210,8 +215,7 @@ class BroadcastEngine:
 
         try:
             result = await send_with_retry(
-                self.bot, self.pacer, r.chat_id, b.text(r.lang),
-                replace(policy, still_valid=go), acquired=True,
+                self.bot, self.pacer, r.chat_id, b.text(r.lang), replace(policy, still_valid=go)
             )
         except asyncio.CancelledError:
             if not started:  # no request went out: nothing to fear from sending it later

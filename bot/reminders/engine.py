@@ -7,9 +7,10 @@ Every scan (APScheduler, every settings.reminder_scan_seconds):
    'skipped' (after downtime: one catch-up message, not a burst of stale ones);
 4. for users who consented, are not blocked and are inside their delivery window, claims the
    rows atomically (UPDATE ... WHERE status='pending' + read-back by token), commits, sends one
-   message (paced, 429/403 handled) and marks the rows 'sent' in its own commit.
+   message per user (paced, 429/403 handled; `senders` users at a time, SENDERS in the bot) and
+   marks that user's rows 'sent' in its own commit.
 
-Crash semantics — AT-LEAST-ONCE for the one message in flight. A claim commits before the
+Crash semantics — AT-LEAST-ONCE for the messages in flight. A claim commits before the
 send and 'sent' commits right after it. A crash between claim and send leaves rows 'claimed';
 they return to 'pending' once older than the claim timeout (checked at start-up and on every
 scan) and are sent then: nothing is lost. A crash in the instant between Telegram accepting
@@ -65,6 +66,9 @@ from storage.repositories import Repos
 logger = logging.getLogger(__name__)
 
 
+SENDERS = 4  # users of a claim in flight at once (as the broadcast's workers)
+
+
 def claim_timeout(scan_seconds: float) -> timedelta:
     """How old a claim must be before recovery: 30 scans, between 20 s and 10 min."""
     return timedelta(seconds=min(max(30 * scan_seconds, 20.0), 600.0))
@@ -102,7 +106,7 @@ class ReminderEngine:
         self, bot: Bot, pool: SessionPool, cipher: FieldCipher, translator: Translator,
         clock: Clock, pacer: Pacer, *, timeout: timedelta = timedelta(minutes=10),
         page_size: int = 2000, batch_users: int = 1000, metrics: Metrics | None = None,
-        stopping: Callable[[], bool] = lambda: False,
+        stopping: Callable[[], bool] = lambda: False, senders: int = 1,
     ) -> None:
         self.pool, self.cipher, self.clock = pool, cipher, clock
         self.metrics, self.stopping = metrics or Metrics(), stopping
@@ -110,6 +114,9 @@ class ReminderEngine:
         self.active: dict[str, Claim] = {}
         self._due = 0  # rows found due by the current scan (the reminders_due gauge)
         self.timeout, self.page_size, self.batch_users = timeout, page_size, batch_users
+        # Users of a claim sent at once: the pacer keeps the rate, this hides the round trips
+        # (database, Redis, Telegram) that a one-at-a-time loop waits out in series.
+        self.senders = senders
         self.sender = ReminderSender(
             bot, pool, cipher, translator, pacer, claim_budget=timeout.total_seconds() / 2
         )
@@ -198,24 +205,43 @@ class ReminderEngine:
         return report
 
     async def _send_claim(self, claim: Claim, now: datetime, report: ScanReport) -> bool:
-        """Send a claim's messages; True = stop the scan (Telegram unreachable or too slow)."""
-        users = list(claim.by_user)
-        for n, user_id in enumerate(users):
-            if self.stopping():
-                outcome = "stopped"  # shutting down: nothing sent, the rest is handed back
-            else:
-                outcome = await self.sender.deliver(claim, user_id, now)
-                self._count(outcome)
-            report.counts[outcome] += 1
-            if outcome in ("retry", "stopped"):
-                # On "stopped" this user's rows were not sent either.
-                first = n + 1 if outcome == "retry" else n
-                rest = [r.id for u in users[first:] for r in claim.by_user[u]]
-                async with self.pool() as session:
-                    await ReminderRepo(session).release(rest, claim.token)
-                    await session.commit()
-                return True
-        return False
+        """Send a claim's messages, `senders` users at a time; True = stop the scan (Telegram
+        unreachable or too slow, or shutting down): no user is started after that."""
+        queue = iter(claim.by_user)
+        unsent: list[int] = []  # users whose rows go back to pending
+        halt = False
+
+        async def sender() -> None:
+            nonlocal halt
+            for user_id in queue:
+                if halt:
+                    unsent.append(user_id)
+                    continue
+                if self.stopping():
+                    outcome = "stopped"  # shutting down: nothing sent, the rest handed back
+                    unsent.append(user_id)
+                else:
+                    # "retry" has released this user's rows itself (ReminderSender.deliver).
+                    outcome = await self.sender.deliver(claim, user_id, now)
+                    self._count(outcome)
+                report.counts[outcome] += 1
+                halt = halt or outcome in ("retry", "stopped")
+
+        # One sender runs in this task, so an error (or a crash in a test) surfaces as is.
+        others = [asyncio.create_task(sender()) for _ in range(self.senders - 1)]
+        try:
+            await sender()
+            await asyncio.gather(*others)
+        finally:
+            for task in others:  # one failed, or the scan is cancelled: none goes on alone
+                task.cancel()
+            await asyncio.gather(*others, return_exceptions=True)
+        if unsent:
+            rest = [r.id for u in unsent for r in claim.by_user[u]]
+            async with self.pool() as session:
+                await ReminderRepo(session).release(rest, claim.token)
+                await session.commit()
+        return halt
 
     def _count(self, outcome: str) -> None:
         if outcome == "sent":
@@ -255,7 +281,7 @@ def register_jobs(scheduler: AsyncIOScheduler, ctx: JobContext) -> None:
     engine = ReminderEngine(
         ctx.bot, ctx.pool, ctx.cipher, ctx.translator, ctx.clock, ctx.pacer,
         timeout=timeout, batch_users=claim_batch_users(ctx.pacer.rate(), timeout),
-        metrics=ctx.metrics, stopping=lambda: ctx.lifecycle.draining,
+        metrics=ctx.metrics, stopping=lambda: ctx.lifecycle.draining, senders=SENDERS,
     )
     ctx.lifecycle.on_shutdown.append(engine.release_claims)
     start = ctx.clock()  # the first scan at start-up also recovers a crashed run's claims

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import Counter
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 
 import pytest
@@ -148,3 +148,47 @@ async def test_graceful_stop_leaves_nothing_claimed(
     got = user_sends(sa, sb)
     assert sorted(got) == list(range(300, 320)) and set(got.values()) == {1}
     assert await statuses(pool, cipher, broadcast_id) == {"sent": 20}
+
+
+
+class ClaimingPacer(LocalPacer):
+    """Counts slots per chat; during the first one, "another instance" claims `others`."""
+
+    def __init__(self, others: Callable[[], Awaitable[None]]) -> None:
+        vt = VirtualTime()
+        super().__init__(global_rps=1000, per_chat_interval=0, clock=vt, sleep=vt.sleep)
+        self.others: Callable[[], Awaitable[None]] | None = others
+        self.slots: Counter[int] = Counter()
+
+    async def acquire(self, chat_id: int, *, paid: bool = False) -> None:
+        if chat_id != ADMIN_ID:
+            self.slots[chat_id] += 1
+            if self.others is not None:
+                others, self.others = self.others, None
+                await others()
+        await super().acquire(chat_id, paid=paid)
+
+
+async def test_a_row_another_instance_took_costs_no_pacer_slot(
+    make_users: MakeUsers, pool: SessionPool, other_pool: SessionPool, cipher: FieldCipher,
+    translator: Translator, settings: Settings, clock: FakeClock,
+) -> None:
+    # Instances read the same pending rows. The loser of a row must not spend a pacer slot on
+    # it (on the shared pacer, also the chat's 1 s interval): the claim comes first.
+    await make_users([500, 501, 502])
+    broadcast_id = await start(pool, cipher, clock)
+    async with pool() as session:
+        rows = await Repos.build(session, cipher).broadcasts.next_recipients(broadcast_id, 0, 9)
+
+    async def other_instance_claims() -> None:
+        async with other_pool() as session:
+            for r in rows[1:]:
+                assert await Repos.build(session, cipher).broadcasts.claim(r.delivery_id,
+                                                                            clock.now)
+            await session.commit()
+
+    pacer = ClaimingPacer(other_instance_claims)
+    a, sa = instance(pool, cipher, translator, settings, clock, pacer=pacer, workers=1)
+    await a.run(broadcast_id)
+    assert user_sends(sa) == Counter({500: 1})
+    assert pacer.slots == Counter({500: 1})
