@@ -13,7 +13,9 @@ job at start-up and every minute), so a restart skips nobody else.
 
 Several instances run the same broadcast side by side (each resumes running broadcasts every
 minute): the claim is a conditional UPDATE, so each row goes to exactly one of them. A dead
-instance's claims outlive it by `stale_after` (the lease), then become `unknown` as above. A
+instance's claims outlive it by `stale_after` (the lease, CLAIM_LEASE_SECONDS), then become
+`unknown` as above; an instance whose run ends while such claims remain looks again right after
+the lease, so the broadcast finishes without waiting for the next resume. A
 graceful shutdown (`stop`, a `Lifecycle.on_shutdown` hook) takes no new rows, lets the sends in
 flight finish, and hands back (to `pending`) any row it claimed but never started to send.
 """
@@ -130,7 +132,18 @@ class BroadcastEngine:
         finally:
             for task in (*tasks, progress):
                 task.cancel()
-        return await self._conclude(b)
+        counts = await self._conclude(b)
+        if counts["claimed"] and not self.stopping:
+            # Rows claimed by a sender that is gone (or still sending elsewhere): look again
+            # once their lease is over, rather than at the next resume a minute from now.
+            asyncio.get_running_loop().call_later(
+                self.stale_after.total_seconds() + 0.5, self._recheck, broadcast_id
+            )
+        return counts
+
+    def _recheck(self, broadcast_id: int) -> None:
+        if not self.stopping:
+            self.start(broadcast_id)
 
     async def _begin(self, broadcast_id: int) -> BroadcastDTO | None:
         now = self.clock()
