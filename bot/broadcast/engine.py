@@ -12,7 +12,11 @@ row goes back to `pending`. Everything still `pending` is picked up by the next 
 job at start-up and every minute), so a restart skips nobody else.
 
 Several instances run the same broadcast side by side (each resumes running broadcasts every
-minute): the claim is a conditional UPDATE, so each row goes to exactly one of them. A dead
+minute): the claim is a conditional UPDATE, so each row goes to exactly one of them. Before it
+waits for the pacer, a worker reserves its row (a timestamp on the pending row) and the others
+skip reserved rows: without that, every instance paced every row and all but one threw their
+send slot away, so N instances sent at 1/N of SEND_RPS. A reservation is only a hint (the claim
+still decides); a dead instance's reservations lapse after the lease and the rows are sent. A dead
 instance's claims outlive it by `stale_after` (the lease, CLAIM_LEASE_SECONDS), then become
 `unknown` as above; an instance whose run ends while such claims remain looks again right after
 the lease, so the broadcast finishes without waiting for the next resume. A
@@ -133,9 +137,9 @@ class BroadcastEngine:
             for task in (*tasks, progress):
                 task.cancel()
         counts = await self._conclude(b)
-        if counts["claimed"] and not self.stopping:
-            # Rows claimed by a sender that is gone (or still sending elsewhere): look again
-            # once their lease is over, rather than at the next resume a minute from now.
+        if counts.remaining and not self.stopping:
+            # Rows claimed or reserved by a sender that is gone (or still busy elsewhere): look
+            # again once their lease is over, rather than at the next resume a minute later.
             asyncio.get_running_loop().call_later(
                 self.stale_after.total_seconds() + 0.5, self._recheck, broadcast_id
             )
@@ -167,7 +171,9 @@ class BroadcastEngine:
         if b is not None:
             async with self.pool() as session:
                 # Reconcile a crashed run at once rather than after `stale_after`.
-                if await self.repos(session).broadcasts.expire_claims(b.id, self.started_at):
+                repo = self.repos(session).broadcasts
+                expired = await repo.expire_claims(b.id, self.started_at)
+                if expired + await repo.release_reservations(b.id, self.started_at):
                     await session.commit()
             await self.reporter.open(b)
         return b
@@ -181,7 +187,11 @@ class BroadcastEngine:
                 if b is None or b.status != "running" or self.stopping:
                     # Cancelled (or this process is stopping): workers finish what they hold.
                     break
-                batch = await repos.broadcasts.next_recipients(broadcast_id, after, BATCH)
+                # Rows another instance is pacing are skipped, so no two instances spend a
+                # send slot on one row; a reservation outlives a dead instance by the lease.
+                batch = await repos.broadcasts.next_recipients(
+                    broadcast_id, after, BATCH, free_before=self.clock() - self.stale_after
+                )
             if not batch:
                 break
             for recipient in batch:
@@ -207,7 +217,17 @@ class BroadcastEngine:
                 await session.commit()
             return
         policy = replace(self.policy, paid=b.paid)
-        await self.pacer.acquire(r.chat_id, paid=b.paid)
+        async with self.pool() as session:
+            repo = self.repos(session).broadcasts
+            now = self.clock()
+            if not await repo.reserve(r.delivery_id, now, now - self.stale_after):
+                return  # another instance is pacing (or has sent) this row
+            await session.commit()
+        try:
+            await self.pacer.acquire(r.chat_id, paid=b.paid)
+        except asyncio.CancelledError:
+            await asyncio.shield(self._unreserve(r.delivery_id))
+            raise
         async with self.pool() as session:
             if not await self.repos(session).broadcasts.claim(r.delivery_id, self.clock()):
                 return  # another process took it, or the broadcast was cancelled
@@ -239,6 +259,11 @@ class BroadcastEngine:
             await repos.broadcasts.settle(r.delivery_id, status, now, result.error)
             if result.outcome in (Outcome.BLOCKED, Outcome.CHAT_NOT_FOUND):
                 await repos.users.mark_blocked(r.user_id, now)
+            await session.commit()
+
+    async def _unreserve(self, delivery_id: int) -> None:
+        async with self.pool() as session:
+            await self.repos(session).broadcasts.unreserve(delivery_id)
             await session.commit()
 
     async def _settle(self, delivery_id: int, status: str) -> None:
