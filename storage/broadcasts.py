@@ -4,6 +4,7 @@ Delivery status: pending → claimed → sent | failed | blocked | missing | unk
 mid-send) | pending (Telegram does not have it); claimed rows whose sender died become `unknown`
 too (never re-sent: see bot/broadcast/engine.py), and pending rows become
 `cancelled` or `excluded` (the user opted out or blocked the bot after the audience was fixed).
+A pending row's `claimed_at` is a reservation: the instance pacing it (`reserve`), until a lease.
 """
 
 from __future__ import annotations

@@ -279,7 +279,7 @@ async def test_one_users_dialog_stays_in_order_across_instances(
         await press("save")
 
     async with TTAClient(tta_server.base_url, cluster.token) as tg, WebhookPusher(
-        cluster, duplicate=lambda u, n: n % 4 == 1
+        cluster, duplicate=lambda u, n: n % 3 == 1
     ) as pusher:
         await asyncio.gather(*(dialog(tg, chat) for chat in users))
 

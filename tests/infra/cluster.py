@@ -6,10 +6,10 @@ each answers `/healthz`, and can kill one (`kill(i)`, SIGKILL by default). The s
 deliver webhooks, so `WebhookPusher` plays Telegram's webhook sender and the load balancer: it
 long-polls the shim's bot-side `getUpdates` with the bot token and POSTs each update, with the
 `X-Telegram-Bot-Api-Secret-Token` header, to one instance (`route`); `duplicate` picks updates
-that are also POSTed, at the same time, to a different instance (Telegram's retry of an update
-whose answer it did not see). Like Telegram, it sends one chat's updates one at a time, each
-after the previous one was answered, and different chats side by side; an instance that does
-not answer (killed) is skipped for the next one.
+that are also POSTed to a different instance, at the same time or right after the answer
+(Telegram's re-sending of an update whose answer it did not see). Like Telegram, it sends one
+chat's updates one at a time, each after the previous one was answered, and different chats side
+by side; an instance that does not answer (killed) is skipped for the next one.
 
     cluster = BotCluster(env, tmp_path, n=3)
     with cluster:                               # started, healthy, emulator webhook detached
@@ -337,11 +337,19 @@ class WebhookPusher:
             self.stats.updates += 1
             self.stats.updates_of.setdefault(chat, []).append(int(update["update_id"]))
             target = self.route(update, nth) % len(self.cluster.instances)
-            jobs = [self._deliver(update, target, copy=False)]
             if self.duplicate(update, count):
+                # Half the copies race the original, half come after its answer (Telegram
+                # re-sending an update whose answer it did not get in time).
                 self.stats.copies += 1
-                jobs.append(self._deliver(update, target + 1, copy=True))
-            await asyncio.gather(*jobs)  # the chat's next update waits for this answer
+                copy = self._deliver(update, target + 1, copy=True)
+                if count % 2:
+                    await asyncio.gather(self._deliver(update, target, copy=False), copy)
+                else:
+                    await self._deliver(update, target, copy=False)
+                    await copy
+            else:
+                await self._deliver(update, target, copy=False)
+            # only now (answered) the chat's next update is sent
             self._pending -= 1
             if self._pending == 0:
                 self._idle.set()
