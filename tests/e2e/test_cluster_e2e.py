@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import base64
+import math
 import os
 import time
 from collections import Counter
@@ -30,13 +31,12 @@ from storage.repositories import Repos
 from tests.infra.cluster import BotCluster, WebhookPusher
 from tests.infra.postgres import PostgresServer
 from tests.infra.redis import RedisServer
-from tests.infra.tta import TTAClient, TTAServer, make_token, tta_server  # noqa: F401
+from tests.infra.tta import TTAClient, TTAServer, make_token
 
 pytestmark = pytest.mark.e2e
 ADMIN = 900001
 N = 3
-JITTER = 0.05  # s: spread of the measured arrival of evenly paced sends at the local Telegram
-SLACK = 2  # one for the fencepost, one for arrival jitter
+STALL = 0.15  # s: how late a paced call may reach (or be stamped by) the local Telegram here
 TZ = ZoneInfo("Asia/Almaty")
 
 
@@ -176,14 +176,19 @@ def arrivals(calls: list[dict[str, Any]]) -> list[float]:
 
 
 def assert_within(times: list[float], rps: float) -> None:
-    """At most `rps` messages a second. The shared pacer spaces the bot's sends 1/rps apart, so
-    rps + 1 of them can span exactly 1 s (the fencepost), and their arrival at the local
-    Telegram jitters by some ms on this busy machine: a sliding 1 s window may show SLACK more
-    (as in test_send_rate_e2e.py). A doubling (each instance at rps) would show 2-3x."""
-    peak = max_in_window(times)
-    assert peak <= rps + SLACK, f"{peak} messages within one second, SEND_RPS {rps}"
-    # and on average: n messages need at least (n - 1) / rps seconds
-    assert times[-1] - times[0] >= (len(times) - 1) / rps - JITTER, (len(times), times)
+    """At most `rps` messages a second, as far as arrival times at the local Telegram can show.
+    The shared pacer spaces the bot's sends at least 1/rps apart, so rps + 1 of them may span
+    exactly 1 s (the fencepost), and on this busy 2-core machine a process (a bot, or the shim
+    that stamps the calls) stalls for up to STALL s and lets a few paced calls arrive together.
+    So a sliding 1 s window may hold rps + 1 + rps * STALL; a second instance sending on its own
+    would show about 2x. Over a longer window the stall weighs less; on average, exactly rps."""
+    allowance = 1 + math.ceil(rps * STALL)
+    for window in (1.0, 3.0):
+        peak = max_in_window(times, window)
+        limit = rps * window + allowance
+        assert peak <= limit, f"{peak} messages within {window} s, SEND_RPS {rps}"
+    # n messages need at least (n - 1) / rps seconds
+    assert times[-1] - times[0] >= (len(times) - 1) / rps - STALL, (len(times), times)
 
 
 async def wait_until(check: Any, timeout: float, what: str, cluster: BotCluster) -> Any:  # noqa: ASYNC109
@@ -202,7 +207,7 @@ SEND_RPS = 8  # low, so a few dozen reminders take seconds and the limit is easy
 
 @pytest.fixture(scope="module")
 def cluster(
-    tta_server: TTAServer,  # noqa: F811
+    tta_server: TTAServer,
     postgres_server: PostgresServer,
     redis_server: RedisServer,
     tmp_path_factory: pytest.TempPathFactory,
@@ -214,12 +219,12 @@ def cluster(
 
 
 async def test_each_update_is_handled_once_across_instances(
-    cluster: BotCluster, tta_server: TTAServer  # noqa: F811
+    cluster: BotCluster, tta_server: TTAServer
 ) -> None:
     users = list(range(76_001, 76_009))
     per_user = 6
     before = cluster.metric_sum("kilt_updates_duplicate_total")
-    # Every third update is also POSTed at the same moment to another instance.
+    # Every third update also goes to another instance: with the original or after its answer.
     async with TTAClient(tta_server.base_url, cluster.token) as tg, WebhookPusher(
         cluster, duplicate=lambda u, n: n % 3 == 0
     ) as pusher:
@@ -247,7 +252,7 @@ async def test_each_update_is_handled_once_across_instances(
 
 
 async def test_one_users_dialog_stays_in_order_across_instances(
-    cluster: BotCluster, tta_server: TTAServer  # noqa: F811
+    cluster: BotCluster, tta_server: TTAServer
 ) -> None:
     users = list(range(77_001, 77_006))
     db = Db(cluster.env)
@@ -307,7 +312,7 @@ async def test_one_users_dialog_stays_in_order_across_instances(
 
 
 async def test_three_instances_together_stay_within_send_rps(
-    cluster: BotCluster, tta_server: TTAServer  # noqa: F811
+    cluster: BotCluster, tta_server: TTAServer
 ) -> None:
     chats = list(range(78_001, 78_041))
     db = Db(cluster.env)
@@ -345,7 +350,7 @@ WORKERS = 4  # broadcast workers per instance (bot/broadcast/engine.py)
 
 
 async def test_kill_9_mid_delivery_every_message_once(
-    tta_server: TTAServer,  # noqa: F811
+    tta_server: TTAServer,
     postgres_server: PostgresServer,
     redis_server: RedisServer,
     tmp_path: Path,
