@@ -6,6 +6,7 @@ import base64
 import binascii
 import os
 import re
+from datetime import timedelta
 from pathlib import Path
 from typing import Annotated, Literal
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -69,6 +70,10 @@ class Settings(BaseSettings):
     log_format: Literal["text", "json"] = "text"
     shutdown_timeout: float = Field(default=20.0, gt=0)
     update_dedup_seconds: float = Field(default=3600.0, gt=0)
+    # How long a claim on a reminder or broadcast row outlives an instance that died holding it
+    # (kill -9, power loss) before the others take the work over. Unset: 30 reminder scans
+    # (20 s to 10 min) for reminders, 2 minutes for broadcasts.
+    claim_lease_seconds: float | None = Field(default=None, gt=0)
 
     @field_validator("admin_ids", mode="before")
     @classmethod
@@ -127,7 +132,7 @@ class Settings(BaseSettings):
     def _lower_format(cls, value: object) -> object:
         return value.lower() if isinstance(value, str) else value
 
-    @field_validator("metrics_port", mode="before")
+    @field_validator("metrics_port", "claim_lease_seconds", mode="before")
     @classmethod
     def _empty_port(cls, value: object) -> object:
         return None if value == "" else value
@@ -147,6 +152,12 @@ class Settings(BaseSettings):
         if value.upper() not in {"DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"}:
             raise ValueError("must be DEBUG, INFO, WARNING, ERROR or CRITICAL")
         return value.upper()
+
+    def claim_lease(self, default: timedelta) -> timedelta:
+        """CLAIM_LEASE_SECONDS, or the caller's default when it is not set."""
+        if self.claim_lease_seconds is None:
+            return default
+        return timedelta(seconds=self.claim_lease_seconds)
 
     def require_token(self) -> str:
         """The bot token, or a ConfigError naming BOT_TOKEN."""

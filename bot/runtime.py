@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from datetime import timedelta
 from functools import partial
 
 from aiogram import Bot, Dispatcher
@@ -104,7 +105,8 @@ async def main(settings: Settings, webhook: bool = False) -> None:
     # The one pacer of this bot: reminders, broadcasts and tips all take their slots from it.
     pacer = ObservedPacer(build_pacer(settings, bot, shared), metrics.pacer_wait_seconds.observe)
     broadcasts = BroadcastEngine(
-        bot, pool, cipher, translator, settings, utc_now, pacer, metrics=metrics
+        bot, pool, cipher, translator, settings, utc_now, pacer, metrics=metrics,
+        stale_after=settings.claim_lease(timedelta(minutes=2)),
     )
     lifecycle.on_shutdown.append(broadcasts.stop)
     dp = build_dispatcher(

@@ -39,7 +39,14 @@ async def serve_webhook(
         return await handler(request)
 
     app = web.Application(middlewares=[refuse_when_stopping])
-    SimpleRequestHandler(dispatcher=dp, bot=bot, secret_token=secret).register(app, path="/webhook")
+    # Answered only once the update is handled (aiogram answers at once by default). Telegram
+    # sends a chat's updates one at a time, the next one after our answer, so with several
+    # instances a user's next step can never overtake the previous one on another instance
+    # (an early answer let it: README "Production"). aiogram still answers after 55 s and
+    # finishes the update in the background, before Telegram's 60 s re-send.
+    SimpleRequestHandler(
+        dispatcher=dp, bot=bot, secret_token=secret, handle_in_background=False
+    ).register(app, path="/webhook")
     if routes is not None:
         routes(app)
     setup_application(app, dp, bot=bot)

@@ -4,6 +4,7 @@ Delivery status: pending → claimed → sent | failed | blocked | missing | unk
 mid-send) | pending (Telegram does not have it); claimed rows whose sender died become `unknown`
 too (never re-sent: see bot/broadcast/engine.py), and pending rows become
 `cancelled` or `excluded` (the user opted out or blocked the bot after the audience was fixed).
+A pending row's `claimed_at` is a reservation: the instance pacing it (`reserve`), until a lease.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, exists, func, insert, literal, select, update
+from sqlalchemy import ColumnElement, exists, func, insert, literal, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.encryption import FieldCipher
@@ -86,6 +87,11 @@ class Counts:
     def failed(self) -> int:
         """Errors; `unknown` (the sender died mid-request) is reported apart."""
         return self["failed"] + self["missing"]
+
+
+def _free(before: datetime) -> ColumnElement[bool]:
+    """A pending row nobody reserved since `before`."""
+    return or_(Delivery.claimed_at.is_(None), Delivery.claimed_at < before)
 
 
 def reachable() -> list[ColumnElement[bool]]:
@@ -201,21 +207,53 @@ class BroadcastRepo:
         return bool(moved.rowcount)  # type: ignore[attr-defined]
 
     async def next_recipients(
-        self, broadcast_id: int, after_id: int, limit: int
+        self, broadcast_id: int, after_id: int, limit: int, free_before: datetime | None = None
     ) -> list[Recipient]:
-        rows = await self.session.execute(
+        """Pending rows after `after_id`; with `free_before`, only those nobody reserved since
+        (see reserve)."""
+        query = (
             select(Delivery.id, User.id, User.tg_id_enc, User.language,
                    User.consent_at.is_not(None) & User.blocked_at.is_(None)
                    & User.broadcasts_opt_in)
             .join(User, User.id == Delivery.user_id)
             .where(Delivery.broadcast_id == broadcast_id, Delivery.status == "pending",
                    Delivery.id > after_id)
-            .order_by(Delivery.id).limit(limit)
         )
+        if free_before is not None:
+            query = query.where(_free(free_before))
+        rows = await self.session.execute(query.order_by(Delivery.id).limit(limit))
         return [
             Recipient(d, u, int(self.cipher.decrypt(enc, "users.tg_id")), lang, bool(ok))
             for d, u, enc, lang, ok in rows.all()
         ]
+
+    async def reserve(self, delivery_id: int, now: datetime, free_before: datetime) -> bool:
+        """Mark a pending row as being paced by this sender (`claimed_at` of a pending row), so
+        other instances skip it instead of spending a send slot on it too; False when someone
+        reserved or claimed it first. Only a hint: a reservation older than `free_before` is
+        void, and `claim` alone decides who sends."""
+        moved = await self.session.execute(
+            update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "pending",
+                                   _free(free_before))
+            .values(claimed_at=now)
+        )
+        return moved.rowcount == 1  # type: ignore[attr-defined]
+
+    async def unreserve(self, delivery_id: int) -> None:
+        """Drop this sender's reservation of a row it did not claim after all."""
+        await self.session.execute(
+            update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "pending")
+            .values(claimed_at=None)
+        )
+
+    async def release_reservations(self, broadcast_id: int, before: datetime) -> int:
+        """Reservations older than `before` (of a sender that is gone): free at once."""
+        moved = await self.session.execute(
+            update(Delivery).where(Delivery.broadcast_id == broadcast_id,
+                                   Delivery.status == "pending", Delivery.claimed_at < before)
+            .values(claimed_at=None)
+        )
+        return int(moved.rowcount or 0)  # type: ignore[attr-defined]
 
     async def claim(self, delivery_id: int, now: datetime) -> bool:
         """pending → claimed; False when someone else has it (or it was cancelled)."""
@@ -231,10 +269,12 @@ class BroadcastRepo:
         """Record the outcome of a claimed (or, for `excluded`, pending) delivery."""
         if status not in (*DONE_DELIVERY, "pending"):
             raise ValueError(f"not a delivery status: {status}")
+        values: dict[str, object] = {"status": status, "error": error,
+                                     "sent_at": now if status == "sent" else None}
+        if status == "pending":
+            values["claimed_at"] = None  # handed back: free for any sender at once
         await self.session.execute(
-            update(Delivery).where(Delivery.id == delivery_id).values(
-                status=status, error=error, sent_at=now if status == "sent" else None
-            )
+            update(Delivery).where(Delivery.id == delivery_id).values(**values)
         )
 
     async def expire_claims(self, broadcast_id: int, before: datetime) -> int:

@@ -1,8 +1,8 @@
 """The delivery engine: persisted recipients, paced concurrent workers, resumable, never twice.
 
 Each delivery row goes pending → claimed (committed) → one send → sent/blocked/… (committed).
-A worker claims one row, then waits for its pacer slot and sends, so each worker holds at most
-one claim in the window between "claimed" and "the row says sent". If the process dies there
+The claim is taken right after the pacer grants a slot, so only the message in flight sits in
+the window between "Telegram accepted it" and "the row says sent". If the process dies there
 (kill -9, power loss), the row stays `claimed`; once older than `stale_after` it becomes `unknown`
 and is never sent again. A network error in the middle of the request (timeout, dropped
 connection, 5xx) is the same window without a crash: the row is `unknown` at once, not re-sent.
@@ -12,8 +12,14 @@ row goes back to `pending`. Everything still `pending` is picked up by the next 
 job at start-up and every minute), so a restart skips nobody else.
 
 Several instances run the same broadcast side by side (each resumes running broadcasts every
-minute): the claim is a conditional UPDATE, so each row goes to exactly one of them. A dead
-instance's claims outlive it by `stale_after` (the lease), then become `unknown` as above. A
+minute): the claim is a conditional UPDATE, so each row goes to exactly one of them. Before it
+waits for the pacer, a worker reserves its row (a timestamp on the pending row) and the others
+skip reserved rows: without that, every instance paced every row and all but one threw their
+send slot away, so N instances sent at 1/N of SEND_RPS. A reservation is only a hint (the claim
+still decides); a dead instance's reservations lapse after the lease and the rows are sent. A dead
+instance's claims outlive it by `stale_after` (the lease, CLAIM_LEASE_SECONDS), then become
+`unknown` as above; an instance whose run ends while such claims remain looks again right after
+the lease, so the broadcast finishes without waiting for the next resume. A
 graceful shutdown (`stop`, a `Lifecycle.on_shutdown` hook) takes no new rows, lets the sends in
 flight finish, and hands back (to `pending`) any row it claimed but never started to send.
 """
@@ -130,10 +136,21 @@ class BroadcastEngine:
         finally:
             for task in (*tasks, progress):
                 task.cancel()
-            # A worker cancelled while waiting for its pacer slot hands its claimed row back
-            # (see _deliver); wait for that, so a stopped run leaves nothing claimed.
+            # A worker cancelled while waiting for its pacer slot hands its row back (see
+            # _deliver); wait for that, so a stopped run leaves nothing reserved.
             await asyncio.gather(*tasks, progress, return_exceptions=True)
-        return await self._conclude(b)
+        counts = await self._conclude(b)
+        if counts.remaining and not self.stopping:
+            # Rows claimed or reserved by a sender that is gone (or still busy elsewhere): look
+            # again once their lease is over, rather than at the next resume a minute later.
+            asyncio.get_running_loop().call_later(
+                self.stale_after.total_seconds() + 0.5, self._recheck, broadcast_id
+            )
+        return counts
+
+    def _recheck(self, broadcast_id: int) -> None:
+        if not self.stopping:
+            self.start(broadcast_id)
 
     async def _begin(self, broadcast_id: int) -> BroadcastDTO | None:
         now = self.clock()
@@ -157,7 +174,9 @@ class BroadcastEngine:
         if b is not None:
             async with self.pool() as session:
                 # Reconcile a crashed run at once rather than after `stale_after`.
-                if await self.repos(session).broadcasts.expire_claims(b.id, self.started_at):
+                repo = self.repos(session).broadcasts
+                expired = await repo.expire_claims(b.id, self.started_at)
+                if expired + await repo.release_reservations(b.id, self.started_at):
                     await session.commit()
             await self.reporter.open(b)
         return b
@@ -171,7 +190,11 @@ class BroadcastEngine:
                 if b is None or b.status != "running" or self.stopping:
                     # Cancelled (or this process is stopping): workers finish what they hold.
                     break
-                batch = await repos.broadcasts.next_recipients(broadcast_id, after, BATCH)
+                # Rows another instance is pacing are skipped, so no two instances spend a
+                # send slot on one row; a reservation outlives a dead instance by the lease.
+                batch = await repos.broadcasts.next_recipients(
+                    broadcast_id, after, BATCH, free_before=self.clock() - self.stale_after
+                )
             if not batch:
                 break
             for recipient in batch:
@@ -197,9 +220,17 @@ class BroadcastEngine:
                 await session.commit()
             return
         policy = replace(self.policy, paid=b.paid)
-        # Claim, then wait for the pacer: instances reading the same pending rows lose a race
-        # for a row with one UPDATE, not after a pacer slot (and the chat's 1 s interval)
-        # spent on a row another instance sends (benchmarks/scale.py measured that).
+        async with self.pool() as session:
+            repo = self.repos(session).broadcasts
+            now = self.clock()
+            if not await repo.reserve(r.delivery_id, now, now - self.stale_after):
+                return  # another instance is pacing (or has sent) this row
+            await session.commit()
+        try:
+            await self.pacer.acquire(r.chat_id, paid=b.paid)
+        except asyncio.CancelledError:
+            await asyncio.shield(self._unreserve(r.delivery_id))
+            raise
         async with self.pool() as session:
             if not await self.repos(session).broadcasts.claim(r.delivery_id, self.clock()):
                 return  # another process took it, or the broadcast was cancelled
@@ -215,7 +246,8 @@ class BroadcastEngine:
 
         try:
             result = await send_with_retry(
-                self.bot, self.pacer, r.chat_id, b.text(r.lang), replace(policy, still_valid=go)
+                self.bot, self.pacer, r.chat_id, b.text(r.lang),
+                replace(policy, still_valid=go), acquired=True,
             )
         except asyncio.CancelledError:
             if not started:  # no request went out: nothing to fear from sending it later
@@ -230,6 +262,11 @@ class BroadcastEngine:
             await repos.broadcasts.settle(r.delivery_id, status, now, result.error)
             if result.outcome in (Outcome.BLOCKED, Outcome.CHAT_NOT_FOUND):
                 await repos.users.mark_blocked(r.user_id, now)
+            await session.commit()
+
+    async def _unreserve(self, delivery_id: int) -> None:
+        async with self.pool() as session:
+            await self.repos(session).broadcasts.unreserve(delivery_id)
             await session.commit()
 
     async def _settle(self, delivery_id: int, status: str) -> None:

@@ -22,9 +22,9 @@ timeout, so a live scanner and a recovery never both send the same row.
 
 Several instances may scan the same database at once (README "Production"): the claim is one
 conditional UPDATE, so each row is won by exactly one of them, and a dead instance's claims are
-retaken by any other after the timeout (the lease). A graceful shutdown stops after the message
-in flight and hands this instance's unsent claims back at once (`release_claims`, a
-`Lifecycle.on_shutdown` hook), so the others need not wait for the lease.
+retaken by any other after the timeout (the lease, CLAIM_LEASE_SECONDS). A graceful shutdown
+stops after the message in flight and hands this instance's unsent claims back at once
+(`release_claims`, a `Lifecycle.on_shutdown` hook), so the others need not wait for the lease.
 """
 
 from __future__ import annotations
@@ -277,7 +277,7 @@ class ReminderEngine:
 def register_jobs(scheduler: AsyncIOScheduler, ctx: JobContext) -> None:
     """Scheduler registrar (bot/scheduler.py): the scan, and check-up planning every 30 min."""
     seconds = ctx.settings.reminder_scan_seconds
-    timeout = claim_timeout(seconds)
+    timeout = ctx.settings.claim_lease(claim_timeout(seconds))
     engine = ReminderEngine(
         ctx.bot, ctx.pool, ctx.cipher, ctx.translator, ctx.clock, ctx.pacer,
         timeout=timeout, batch_users=claim_batch_users(ctx.pacer.rate(), timeout),

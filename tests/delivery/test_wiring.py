@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -58,5 +59,34 @@ def test_send_rps_setting_and_its_old_name(monkeypatch: pytest.MonkeyPatch) -> N
     monkeypatch.setenv("SEND_RPS", "20")
     assert Settings(_env_file=None).send_rps == 20.0
     monkeypatch.setenv("SEND_RPS", "0")
+    with pytest.raises(ValueError):
+        Settings(_env_file=None)
+
+
+def test_claim_lease_setting_reaches_reminders(
+    bot: Bot, pool: SessionPool, cipher: FieldCipher, translator: Translator,
+    settings: Settings, clock: FakeClock,
+) -> None:
+    """CLAIM_LEASE_SECONDS: how long a dead instance's claims hold (README "Production")."""
+    leased = settings.model_copy(update={"claim_lease_seconds": 15.0})
+    pacer = LocalPacer(4.0)
+    broadcasts = BroadcastEngine(bot, pool, cipher, translator, leased, clock, pacer)
+    ctx = JobContext(bot, pool, cipher, translator, leased, clock, pacer, broadcasts)
+    jobs = {job.id: job for job in build_scheduler(ctx).get_jobs()}
+    engine = jobs["reminder-scan"].func.__self__
+    assert engine.timeout == timedelta(seconds=15)
+    assert engine.sender.claim_budget == 7.5  # never sends on a claim older than half of it
+    assert leased.claim_lease(timedelta(minutes=2)) == timedelta(seconds=15)  # broadcasts
+    # Unset: the defaults (reminders 30 scans within 20 s..10 min, broadcasts 2 min).
+    assert settings.claim_lease(timedelta(minutes=2)) == timedelta(minutes=2)
+
+
+def test_claim_lease_setting_is_validated(monkeypatch: pytest.MonkeyPatch) -> None:
+    assert Settings(_env_file=None).claim_lease_seconds is None
+    monkeypatch.setenv("CLAIM_LEASE_SECONDS", "")
+    assert Settings(_env_file=None).claim_lease_seconds is None
+    monkeypatch.setenv("CLAIM_LEASE_SECONDS", "30")
+    assert Settings(_env_file=None).claim_lease_seconds == 30.0
+    monkeypatch.setenv("CLAIM_LEASE_SECONDS", "0")
     with pytest.raises(ValueError):
         Settings(_env_file=None)

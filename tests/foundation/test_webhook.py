@@ -1,4 +1,5 @@
-"""Webhook mode: Telegram's secret header is checked and updates reach the dispatcher."""
+"""Webhook mode: Telegram's secret header is checked and updates reach the dispatcher before
+the answer."""
 
 from __future__ import annotations
 
@@ -56,11 +57,9 @@ async def test_webhook_serves_updates_with_secret(
             headers = {"X-Telegram-Bot-Api-Secret-Token": "s3cret-token_1"}
             async with http.post(url, json=update, headers=headers) as good:
                 assert good.status == 200
-            for _ in range(100):
-                if session.texts():
-                    break
-                await asyncio.sleep(0.05)
-        assert session.last_text() == translator.get("kk", "help-text")
+                # Answered after the update was handled, not before (bot/webhook.py): the
+                # reply is already out when Telegram may send this chat's next update.
+                assert session.last_text() == translator.get("kk", "help-text")
     finally:
         stop.set()
         await server
