@@ -21,6 +21,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from bot.context import utc_now
+from bot.reminders.engine import SENDERS
 from bot.reminders.hooks import on_key_saved
 from handlers.keys.ui import AddCb
 from storage.broadcasts import Audience
@@ -423,10 +424,11 @@ async def test_kill_9_mid_delivery_every_message_once(
     assert missing <= unknown, (missing, unknown)
     assert len(unknown) <= 1 * WORKERS, counts  # one killed instance × its in-flight sends
     assert counts.get("sent", 0) == len(bcast) - len(unknown), counts
-    # Reminders: at least once. Only the one message in flight at the kill may come twice.
+    # Reminders: at least once. Only the messages in flight at the kill (a claim's users go out
+    # SENDERS at a time) may come twice.
     assert all(per_chat[c] >= 1 for c in remind)
     repeated = sum(per_chat[c] - 1 for c in remind)
-    assert repeated <= 1, {c: n for c, n in per_chat.items() if c in remind and n > 1}
+    assert repeated <= SENDERS, {c: n for c, n in per_chat.items() if c in remind and n > 1}
     if orphaned:  # the killed instance held reminder claims: the others retook them
         assert "recovered" in logs, orphaned
     assert not any(k.startswith("sendMessage 429") for k in stats), stats
