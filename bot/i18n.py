@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
-from fluent.runtime import FluentLocalization, FluentResourceLoader
+from fluent.runtime import FluentLocalization
+from fluent.runtime.fallback import AbstractResourceLoader
+from fluent.syntax import FluentParser, ast
 
 from bot.constants import LANGUAGES
 
@@ -28,7 +30,7 @@ class Translator:
     """`translator.get("kk", "start-greeting", name=...)` or `translator.for_lang("ru")(...)`."""
 
     def __init__(self, root: Path = LOCALES_DIR) -> None:
-        loader = FluentResourceLoader(str(root / "{locale}"))
+        loader = ParsedOnce(root)
         self.root = root
         self._l10n: dict[str, FluentLocalization] = {}
         self._ids: dict[str, set[str]] = {}
@@ -36,7 +38,12 @@ class Translator:
             files = sorted(p.name for p in (root / lang).glob("*.ftl"))
             other = "ru" if lang == "kk" else "kk"
             self._l10n[lang] = FluentLocalization([lang, other], files, loader)
-            self._ids[lang] = message_ids(root / lang)
+            self._ids[lang] = {
+                entry.id.name
+                for name in files
+                for entry in loader.parsed(lang, name).body
+                if isinstance(entry, ast.Message)
+            }
 
     def get(self, lang: str, msg_id: str, **args: Any) -> str:
         lang = lang if lang in self._l10n else DEFAULT_LANGUAGE
@@ -54,14 +61,28 @@ class Translator:
         return msg_id in self._ids.get(lang, set())
 
 
-def message_ids(folder: Path) -> set[str]:
-    """All message ids defined in the .ftl files of one locale folder."""
-    from fluent.syntax import FluentParser, ast
+class ParsedOnce(AbstractResourceLoader):
+    """Reads root/<locale>/<file>.ftl as fluent.runtime's FluentResourceLoader does, but parses
+    each file once: the message ids and the bundles of both languages (each also the other's
+    fallback) share it. Parsing is most of the texts' start-up; spans are not needed to format."""
 
-    ids: set[str] = set()
-    parser = FluentParser()
-    for path in folder.glob("*.ftl"):
-        for entry in parser.parse(path.read_text(encoding="utf-8")).body:
-            if isinstance(entry, ast.Message):
-                ids.add(entry.id.name)
-    return ids
+    def __init__(self, root: Path) -> None:
+        self.root = root
+        self._parser = FluentParser(with_spans=False)
+        self._parsed: dict[tuple[str, str], ast.Resource] = {}
+
+    def parsed(self, locale: str, resource_id: str) -> ast.Resource:
+        key = (locale, resource_id)
+        if key not in self._parsed:
+            text = (self.root / locale / resource_id).read_text(encoding="utf-8")
+            self._parsed[key] = self._parser.parse(text)
+        return self._parsed[key]
+
+    def resources(
+        self, locale: str, resource_ids: list[str]
+    ) -> Generator[list[ast.Resource], None, None]:
+        found = [
+            self.parsed(locale, rid) for rid in resource_ids if (self.root / locale / rid).is_file()
+        ]
+        if found:
+            yield found

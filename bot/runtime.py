@@ -34,6 +34,12 @@ from storage.database import create_engine, create_session_pool, migrate
 from storage.encryption import FieldCipher
 
 logger = logging.getLogger("bot")
+# Updates handled at once by this process in long polling. Past it, aiogram stops fetching
+# until one finishes, so a burst waits at Telegram instead of in memory: measured with 1,000
+# people in flight (benchmarks/load.py's open loop when the bot falls behind), each update held
+# about 35 KB (its task, middleware frames, a database session waiting for a connection), +35 MB
+# of peak memory; the database pool serves 15 at a time anyway (5 + 10 overflow).
+UPDATES_IN_FLIGHT = 100
 
 
 def make_bot(settings: Settings) -> Bot:
@@ -76,7 +82,10 @@ def build_pacer(settings: Settings, bot: Bot, shared: SharedState) -> Pacer:
 async def poll_until(stop: asyncio.Event, bot: Bot, dp: Dispatcher) -> None:
     """Long polling until `stop` is set (or polling fails, which is raised)."""
     polling = asyncio.create_task(
-        dp.start_polling(bot, handle_signals=False, close_bot_session=False)
+        dp.start_polling(
+            bot, handle_signals=False, close_bot_session=False,
+            tasks_concurrency_limit=UPDATES_IN_FLIGHT,
+        )
     )
     stopped = asyncio.create_task(stop.wait())
     await asyncio.wait({polling, stopped}, return_when=asyncio.FIRST_COMPLETED)

@@ -10,8 +10,6 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from rapidfuzz import fuzz, process
-
 from bot.qa.redact import question_key, redact
 
 # Near copies only: a changed letter or two in a sentence, not a changed word in a short one.
@@ -61,6 +59,10 @@ class LearnedIndex:
         found = self._by_key.get(key)
         if found is not None or len(key) < NEAR_MIN_CHARS:
             return found
+        # Imported on the first near-copy search (only once admins have taught phrasings):
+        # rapidfuzz costs about 3 MB of memory at start-up otherwise.
+        from rapidfuzz import fuzz, process
+
         hit = process.extractOne(
             key, self._by_key.keys(), scorer=fuzz.ratio, score_cutoff=NEAR_SCORE
         )

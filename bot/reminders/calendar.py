@@ -11,8 +11,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from typing import Literal
 
-from icalendar import Alarm, Calendar, Event
-
 __all__ = ["DEFAULT_ALARM_DAYS", "PRODID", "CalendarKey", "build_ics", "event_uid"]
 
 PRODID = "-//Kilt//EDS keys//"
@@ -49,6 +47,10 @@ def build_ics(
     Each event gets a DISPLAY alarm ``n`` days before the event start for every ``n`` in
     ``alarm_days`` (0 = at the start of the expiry day). ``now`` becomes DTSTAMP.
     """
+    # Imported on the first export, not at start-up: icalendar costs about 3 MB of memory that
+    # a bot whose users never export a calendar need not hold.
+    from icalendar import Alarm, Calendar, Event
+
     if now.tzinfo is None or now.utcoffset() is None:
         raise ValueError("now must be a tz-aware datetime")
     days = sorted(set(alarm_days), reverse=True)
