@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 
 import pytest
 from aiogram import Bot, Dispatcher
@@ -20,6 +19,7 @@ from storage.encryption import FieldCipher
 from storage.repositories import Repos
 from tests.conftest import FakeClock
 from tests.keys_flow.flow import Chat, add_key, keys_of, user_of
+from tests.support.db import stored_bytes
 from tests.support.telegram import RecordingSession, UpdateFactory
 
 WORDS = {"ru": ("Мой ЭЦП для налогов", "синяя флешка в сейфе", "сегодня"),
@@ -241,7 +241,7 @@ async def test_limit_of_fifty_keys(
 
 
 async def test_database_holds_no_plaintext(
-    chat_for: ChatFor, pool: SessionPool, cipher: FieldCipher, tmp_path: Path
+    chat_for: ChatFor, pool: SessionPool, cipher: FieldCipher, db_url: str
 ) -> None:
     chat: Chat = chat_for("ru")
     await chat.consent()
@@ -257,8 +257,8 @@ async def test_database_holds_no_plaintext(
     async with pool() as s:
         dump = repr((await s.execute(text("SELECT * FROM keys"))).all())
     assert "Zebra" not in dump and "Марсианин" not in dump
-    # Nor does the database file itself, byte for byte.
-    raw = (tmp_path / "bot.sqlite3").read_bytes()
+    # Nor does anything the database stores (on SQLite: the file itself, byte for byte).
+    raw = await stored_bytes(pool, db_url)
     assert b"Zebra" not in raw and "Марсианин".encode() not in raw
 
 
