@@ -281,3 +281,22 @@ async def test_misunderstood_date_repeats_question_with_buttons(
     assert await chat.send(yesterday) == chat.t("keys-ask-expiry", date="01.03.2027")
     in_a_year = {"kk": "бір жылдан кейін", "ru": "через год"}[lang]
     assert await chat.send(in_a_year) == chat.t("keys-ask-storage")
+
+
+@pytest.mark.parametrize("user_id", [2**31, 8_123_456_789])
+async def test_telegram_ids_beyond_32_bits(
+    chat_for: ChatFor, user_id: int, pool: SessionPool, cipher: FieldCipher
+) -> None:
+    """Telegram user ids no longer fit in 32 bits: the whole dialog, the FSM rows, the one-tap
+    claims and /mykeys work with them on both backends (PostgreSQL's INTEGER would overflow)."""
+    chat: Chat = chat_for("ru", user_id)
+    await chat.consent()
+    await walk_to(chat, "none")
+    assert await chat.send("01.02.2027") == chat.t("keys-ask-storage")
+    await chat.press("btn-keys-skip")
+    await chat.send("Ключ большого id")
+    assert chat.t("keys-saved-will-remind") in await chat.press("btn-keys-save")
+    [key] = await keys_of(pool, cipher, user_id)
+    assert key.label == "Ключ большого id" and key.expires_on == date(2027, 2, 1)
+    assert (await user_of(pool, cipher, user_id)).tg_id == user_id
+    assert "Ключ большого id" in await chat.send("/mykeys")
