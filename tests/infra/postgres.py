@@ -8,7 +8,7 @@ database instead, and only creates (and later drops) extra databases on it.
         pg.url                      # postgresql+asyncpg://kilt@127.0.0.1:<port>/kilt_test
         pg.create_database()        # a fresh, uniquely named database -> its URL
         pg.create_template("kilt_template", migrate_sync)   # prepared once per session ...
-        pg.create_database(template="kilt_template")        # ... copied per test (~30 ms)
+        pg.create_database(template="kilt_template")        # ... copied per test (~20 ms)
 
 The fixtures: `postgres_server` (session), `postgres_url` (an empty database per test),
 `postgres_template` (the migrated `kilt_template`, once per session) and `postgres_db` (a fresh copy
@@ -38,6 +38,8 @@ import pytest
 from sqlalchemy.engine import URL, make_url
 
 ENV_URL = "KILT_TEST_PG_URL"
+TMPDIR_ENV = "KILT_TEST_PG_TMPDIR"
+SHM_MIN_FREE = 2 * 1024**3
 SUPERUSER = "kilt"
 DEFAULT_DB = "kilt_test"
 TEMPLATE_DB = "kilt_template"
@@ -92,6 +94,25 @@ def postgres_available() -> tuple[bool, str]:
     return True, ""
 
 
+def data_parent() -> str | None:
+    """Where the throw-away cluster lives: KILT_TEST_PG_TMPDIR if set, else /dev/shm when it is a
+    writable memory file system with room to spare (every test copies the ~8 MB template: on a
+    busy disk that costs up to a second per test, in memory a few milliseconds), else /tmp as
+    root (world-traversable, unlike a TMPDIR under /root the postgres user could not reach), else
+    the default temp dir."""
+    chosen = os.environ.get(TMPDIR_ENV)
+    if chosen:
+        return chosen
+    shm = "/dev/shm"
+    try:
+        usage = shutil.disk_usage(shm)
+        if os.access(shm, os.W_OK | os.X_OK) and usage.free >= SHM_MIN_FREE:
+            return shm
+    except OSError:
+        pass
+    return "/tmp" if _is_root() else None
+
+
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
         s.bind(("127.0.0.1", 0))
@@ -111,6 +132,12 @@ class _AdminConnection:
         self._conn: Any = None
 
     def execute(self, sql: str) -> None:
+        self._run(sql, fetch=False)
+
+    def fetchval(self, sql: str) -> Any:
+        return self._run(sql, fetch=True)
+
+    def _run(self, sql: str, fetch: bool) -> Any:
         with self._lock:
             if self._loop is None:
                 self._loop = asyncio.new_event_loop()
@@ -118,14 +145,17 @@ class _AdminConnection:
                     target=self._loop.run_forever, name="pg-admin", daemon=True
                 )
                 self._thread.start()
-            asyncio.run_coroutine_threadsafe(self._execute(sql), self._loop).result()
+            return asyncio.run_coroutine_threadsafe(self._go(sql, fetch), self._loop).result()
 
-    async def _execute(self, sql: str) -> None:
+    async def _go(self, sql: str, fetch: bool) -> Any:
         import asyncpg
 
         if self._conn is None or self._conn.is_closed():
             self._conn = await asyncpg.connect(self._dsn, timeout=30)
+        if fetch:
+            return await self._conn.fetchval(sql)
         await self._conn.execute(sql)
+        return None
 
     async def _close_conn(self) -> None:
         if self._conn is not None:
@@ -164,6 +194,7 @@ class PostgresServer:
         self._templates: set[str] = set()
         self._running = False
         self._admin: _AdminConnection | None = None
+        self._version: int | None = None
 
     # ------------------------------------------------------------------ lifecycle
     def __enter__(self) -> PostgresServer:
@@ -197,10 +228,7 @@ class PostgresServer:
         if not ok:
             raise PostgresError(reason)
         self._bindir = find_pg_bindir()
-        # /tmp is world-traversable, unlike e.g. a TMPDIR under /root, which the postgres user
-        # could not reach when we run as root
-        parent = "/tmp" if _is_root() else None
-        self.tmpdir = Path(tempfile.mkdtemp(prefix="kilt-pg-", dir=parent))
+        self.tmpdir = Path(tempfile.mkdtemp(prefix="kilt-pg-", dir=data_parent()))
         try:
             if _is_root():
                 shutil.chown(self.tmpdir, RUN_AS, RUN_AS)
@@ -347,10 +375,20 @@ class PostgresServer:
             hide_password=False
         )
 
-    def _execute(self, sql: str) -> None:
+    def _admin_connection(self) -> _AdminConnection:
         if self._admin is None:
             self._admin = _AdminConnection(self._admin_dsn())
-        self._admin.execute(sql)
+        return self._admin
+
+    def _execute(self, sql: str) -> None:
+        self._admin_connection().execute(sql)
+
+    @property
+    def server_version(self) -> int:
+        """server_version_num, e.g. 150004."""
+        if self._version is None:
+            self._version = int(self._admin_connection().fetchval("SHOW server_version_num"))
+        return self._version
 
     @staticmethod
     def _check_name(name: str) -> None:
@@ -363,6 +401,9 @@ class PostgresServer:
         if template is not None:
             self._check_name(template)
             sql += f' TEMPLATE "{template}"'
+            if self.server_version >= 150000:
+                # copy the files instead of WAL-logging every page (15's default): ~3x faster
+                sql += " STRATEGY FILE_COPY"
         self._execute(sql)
         if drop_on_stop:
             self._created.append(name)

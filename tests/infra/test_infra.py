@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 import contextlib
+import os
 import signal
 import sys
 import time
@@ -142,6 +143,19 @@ async def test_postgres_db_fixture_is_migrated(postgres_db: str) -> None:
             assert users.scalar_one() == 0
     finally:
         await engine.dispose()
+
+
+def test_postgres_cluster_lives_in_memory_when_it_can(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv(pg_infra.TMPDIR_ENV, str(tmp_path))
+    assert pg_infra.data_parent() == str(tmp_path)
+    monkeypatch.delenv(pg_infra.TMPDIR_ENV)
+    monkeypatch.setattr(pg_infra, "SHM_MIN_FREE", 0)
+    if Path("/dev/shm").is_dir() and os.access("/dev/shm", os.W_OK):
+        assert pg_infra.data_parent() == "/dev/shm"
+    monkeypatch.setattr(pg_infra, "SHM_MIN_FREE", 1 << 62)  # no room: on disk
+    assert pg_infra.data_parent() in ("/tmp", None)
 
 
 def test_backends_switch(monkeypatch: pytest.MonkeyPatch) -> None:
