@@ -94,19 +94,19 @@ def postgres_available() -> tuple[bool, str]:
     return True, ""
 
 
-def data_parent() -> str | None:
-    """Where the throw-away cluster lives: KILT_TEST_PG_TMPDIR if set, else /dev/shm when it is a
-    writable memory file system with room to spare (every test copies the ~8 MB template: on a
-    busy disk that costs up to a second per test, in memory a few milliseconds), else /tmp as
-    root (world-traversable, unlike a TMPDIR under /root the postgres user could not reach), else
-    the default temp dir."""
+def data_parent(in_memory: bool = True) -> str | None:
+    """Where the throw-away cluster lives: KILT_TEST_PG_TMPDIR if set, else (in_memory) /dev/shm
+    when it is a writable memory file system with room to spare (every test copies the ~8 MB
+    template: on a busy disk that costs up to a second per test, in memory a few milliseconds),
+    else /tmp as root (world-traversable, unlike a TMPDIR under /root the postgres user could not
+    reach), else the default temp dir."""
     chosen = os.environ.get(TMPDIR_ENV)
     if chosen:
         return chosen
     shm = "/dev/shm"
     try:
         usage = shutil.disk_usage(shm)
-        if os.access(shm, os.W_OK | os.X_OK) and usage.free >= SHM_MIN_FREE:
+        if in_memory and os.access(shm, os.W_OK | os.X_OK) and usage.free >= SHM_MIN_FREE:
             return shm
     except OSError:
         pass
@@ -180,8 +180,13 @@ class _AdminConnection:
 class PostgresServer:
     """Context manager owning a PostgreSQL server (or an external one from KILT_TEST_PG_URL)."""
 
-    def __init__(self, database: str = DEFAULT_DB, start_timeout: float = 60.0) -> None:
+    def __init__(
+        self, database: str = DEFAULT_DB, start_timeout: float = 60.0, in_memory: bool = False
+    ) -> None:
+        """in_memory: put the cluster in /dev/shm when possible (the test fixtures do; the
+        benchmarks keep the default, a disk, like a real server)."""
         self.database = database
+        self.in_memory = in_memory
         self.start_timeout = start_timeout
         self.external = bool(os.environ.get(ENV_URL))
         self.host = "127.0.0.1"
@@ -228,7 +233,7 @@ class PostgresServer:
         if not ok:
             raise PostgresError(reason)
         self._bindir = find_pg_bindir()
-        self.tmpdir = Path(tempfile.mkdtemp(prefix="kilt-pg-", dir=data_parent()))
+        self.tmpdir = Path(tempfile.mkdtemp(prefix="kilt-pg-", dir=data_parent(self.in_memory)))
         try:
             if _is_root():
                 shutil.chown(self.tmpdir, RUN_AS, RUN_AS)
@@ -446,7 +451,7 @@ def postgres_server() -> Iterator[PostgresServer]:
     ok, reason = postgres_available()
     if not ok:
         pytest.skip(reason)
-    with PostgresServer() as server:
+    with PostgresServer(in_memory=True) as server:
         yield server
 
 
