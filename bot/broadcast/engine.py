@@ -130,6 +130,9 @@ class BroadcastEngine:
         finally:
             for task in (*tasks, progress):
                 task.cancel()
+            # Let them unwind (a shielded hand-back, a cancelled commit) before concluding or
+            # re-raising: nothing of this run may touch a delivery once run() has returned.
+            await asyncio.wait((*tasks, progress))
         return await self._conclude(b)
 
     async def _begin(self, broadcast_id: int) -> BroadcastDTO | None:
