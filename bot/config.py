@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     bot_token: SecretStr | None = None
     telegram_api_url: str | None = None
     database_url: str = DEFAULT_DATABASE_URL
+    # The engine's connection pool (README "Running on PostgreSQL"): connections kept open, and
+    # how many more a burst may open; SQLAlchemy's own defaults.
+    db_pool_size: int = Field(default=5, ge=1, le=1000)
+    db_max_overflow: int = Field(default=10, ge=0, le=1000)
     data_key: SecretStr | None = None
     data_key_old: SecretStr | None = None
     admin_ids: Annotated[list[int], NoDecode] = Field(default_factory=list)
@@ -158,6 +162,10 @@ class Settings(BaseSettings):
         if self.claim_lease_seconds is None:
             return default
         return timedelta(seconds=self.claim_lease_seconds)
+
+    def engine_options(self) -> dict[str, int]:
+        """Keyword arguments for storage.database.create_engine: the pool settings."""
+        return {"pool_size": self.db_pool_size, "max_overflow": self.db_max_overflow}
 
     def require_token(self) -> str:
         """The bot token, or a ConfigError naming BOT_TOKEN."""

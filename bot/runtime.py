@@ -99,7 +99,7 @@ async def main(settings: Settings, webhook: bool = False) -> None:
     current, old = settings.data_keys()
     cipher = FieldCipher(current, old)
     await migrate(settings.database_url)
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, **settings.engine_options())
     pool = create_session_pool(engine)
     translator = Translator()
     bot = make_bot(settings)

@@ -168,7 +168,7 @@ class ReminderRepo:
         rows = await self.session.execute(
             select(Reminder.kind, Reminder.stage, Reminder.key_id, Reminder.due_at)
             .where(Reminder.user_id == user_id, _open())
-            .order_by(Reminder.due_at)
+            .order_by(Reminder.due_at, Reminder.id)
         )
         return [(k, s, key, d) for k, s, key, d in rows.all()]
 

@@ -108,18 +108,24 @@ async def export_rows(session: AsyncSession, user_id: int) -> dict[str, list[dic
     """Non-key rows that belong to a user, for /mydata (keys come decrypted from KeyRepo)."""
     out: dict[str, list[dict[str, object]]] = {}
     reminders = await session.scalars(
-        select(Reminder).where(Reminder.user_id == user_id).order_by(Reminder.due_at)
+        select(Reminder).where(Reminder.user_id == user_id).order_by(Reminder.due_at, Reminder.id)
     )
     out["reminders"] = [
         {"kind": r.kind, "stage": r.stage, "key_id": r.key_id, "due_at": r.due_at,
          "status": r.status, "sent_at": r.sent_at}
         for r in reminders
     ]
-    deliveries = await session.scalars(select(Delivery).where(Delivery.user_id == user_id))
+    # Oldest first on every backend: without ORDER BY, PostgreSQL lists a row last once it is
+    # updated (a new tuple at the end of the heap).
+    deliveries = await session.scalars(
+        select(Delivery).where(Delivery.user_id == user_id).order_by(Delivery.id)
+    )
     out["broadcast_deliveries"] = [
         {"broadcast_id": d.broadcast_id, "status": d.status, "sent_at": d.sent_at}
         for d in deliveries
     ]
-    tips = await session.scalars(select(TipSent).where(TipSent.user_id == user_id))
+    tips = await session.scalars(
+        select(TipSent).where(TipSent.user_id == user_id).order_by(TipSent.id)
+    )
     out["tips_received"] = [{"tip": s.tip_id, "sent_at": s.sent_at} for s in tips]
     return out

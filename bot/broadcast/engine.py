@@ -136,9 +136,10 @@ class BroadcastEngine:
         finally:
             for task in (*tasks, progress):
                 task.cancel()
-            # A worker cancelled while waiting for its pacer slot hands its row back (see
-            # _deliver); wait for that, so a stopped run leaves nothing reserved.
-            await asyncio.gather(*tasks, progress, return_exceptions=True)
+            # Let them unwind (a shielded hand-back of a reserved row, a cancelled commit)
+            # before concluding or re-raising: nothing of this run may touch a delivery once
+            # run() has returned, and a stopped run leaves nothing reserved.
+            await asyncio.wait((*tasks, progress))
         counts = await self._conclude(b)
         if counts.remaining and not self.stopping:
             # Rows claimed or reserved by a sender that is gone (or still busy elsewhere): look

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections import Counter
 from datetime import timedelta
 from typing import Any
@@ -206,6 +207,37 @@ async def test_opted_out_after_start_is_excluded(
     await engine.wait_idle()
     assert await counts(pool, cipher, broadcast_id) == {"sent": 1, "excluded": 1}
     assert set(user_sends(session)) == {702}
+
+
+async def test_a_crashed_run_leaves_no_worker_behind(
+    make_users: MakeUsers, engine: BroadcastEngine, session: RecordingSession,
+    pool: SessionPool, cipher: FieldCipher, clock: FakeClock,
+) -> None:
+    """When run() raises, its workers have finished unwinding: none of them may claim, settle or
+    hand back a delivery afterwards. On PostgreSQL a worker's cancelled commit could land after a
+    restarted run had begun, leaving a row `claimed` that neither run finished."""
+    await make_users(list(range(760, 780)))
+    sends = 0
+
+    def die_on_third(method: TelegramMethod[Any]) -> Exception | None:
+        nonlocal sends
+        if isinstance(method, SendMessage) and method.chat_id != ADMIN_ID:
+            sends += 1
+            if sends == 3:
+                raise Crash
+        return None
+
+    session.failures.append(die_on_third)
+    broadcast_id = await new_broadcast(pool, cipher, clock)
+    with pytest.raises(Crash):
+        await engine.run(broadcast_id)
+    current = asyncio.current_task()
+    left = [t for t in asyncio.all_tasks() if t is not current and not t.done()]
+    assert left == []
+    before = await counts(pool, cipher, broadcast_id)
+    for _ in range(20):  # nothing changes behind the caller's back
+        await asyncio.sleep(0)
+    assert await counts(pool, cipher, broadcast_id) == before
 
 
 async def test_claims_of_a_crashed_run_are_unknown_seconds_after_restart(

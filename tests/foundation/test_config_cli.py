@@ -13,6 +13,7 @@ import pytest
 
 from bot.config import ConfigError, Settings, load_settings
 from bot.logging_setup import RedactSecrets
+from storage.database import create_engine
 
 REPO = Path(__file__).resolve().parents[2]
 GOOD_TOKEN = "123456789:AAH-fake-but-well-formed-token_x"
@@ -39,6 +40,8 @@ def run_cli(*args: str, env: dict[str, str], cwd: Path) -> subprocess.CompletedP
         ({"DATA_KEY": "c2hvcnQ="}, "DATA_KEY"),
         ({"ADMIN_IDS": "1,abc"}, "ADMIN_IDS"),
         ({"BOT_TIMEZONE": "Mars/Olympus"}, "BOT_TIMEZONE"),
+        ({"DB_POOL_SIZE": "0"}, "DB_POOL_SIZE"),
+        ({"DB_MAX_OVERFLOW": "-1"}, "DB_MAX_OVERFLOW"),
     ],
 )
 def test_bad_setting_names_the_variable(
@@ -53,6 +56,23 @@ def test_bad_setting_names_the_variable(
     assert message.startswith(needle) and "\n" not in message
     for value in env.values():
         assert value not in message or len(value) < 8  # never echo a secret back
+
+
+async def test_pool_settings_reach_the_engine(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    assert Settings(_env_file=None).engine_options() == {  # type: ignore[call-arg]
+        "pool_size": 5, "max_overflow": 10}
+    monkeypatch.setenv("DB_POOL_SIZE", "12")
+    monkeypatch.setenv("DB_MAX_OVERFLOW", "3")
+    settings = load_settings()
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path / 'x.sqlite3'}",
+                           **settings.engine_options())
+    try:
+        assert (engine.pool.size(), engine.pool._max_overflow) == (12, 3)  # type: ignore[attr-defined]
+    finally:
+        await engine.dispose()
 
 
 def test_data_key_file_is_created_once_with_0600(tmp_path: Path) -> None:

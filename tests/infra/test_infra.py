@@ -4,7 +4,9 @@ bot making a true round trip through it, fault injection, and the bot-process wr
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import contextlib
+import os
 import signal
 import sys
 import time
@@ -35,6 +37,8 @@ from .tta import BotProcess, TTAClient, TTAServer, html_to_text, make_token
 # the shared fixtures, as a conftest would pull them in
 postgres_server = pg_infra.postgres_server
 postgres_url = pg_infra.postgres_url
+postgres_template = pg_infra.postgres_template
+postgres_db = pg_infra.postgres_db
 tta_server = tta_infra.tta_server
 tta_token = tta_infra.tta_token
 tta_client = tta_infra.tta_client
@@ -74,6 +78,99 @@ async def test_postgres_databases_are_isolated(
         await fresh.dispose()
         await default.dispose()
     postgres_server.drop_database("kilt_named_db")
+
+
+@pytest.mark.postgres
+async def test_postgres_template_copies_are_fresh_and_isolated(
+    postgres_server: PostgresServer,
+) -> None:
+    """create_template prepares a database once; each create_database(template=...) is a full,
+    independent copy of it, and the template itself stays closed to connections."""
+
+    def prepare(url: str) -> None:
+        async def go() -> None:
+            engine = create_async_engine(url)
+            try:
+                async with engine.begin() as conn:
+                    await conn.execute(text("create table seeded (id int primary key, v text)"))
+                    await conn.execute(text("insert into seeded values (1, 'from template')"))
+            finally:
+                await engine.dispose()
+
+        # like migrate_sync: its own loop, here in a worker thread (the test's loop is running)
+        with concurrent.futures.ThreadPoolExecutor(1) as worker:
+            worker.submit(asyncio.run, go()).result()
+
+    template = postgres_server.create_template("kilt_tpl_probe", prepare)
+    first = postgres_server.create_database(template=template)
+    second = postgres_server.create_database(template=template)
+    a, b = create_async_engine(first), create_async_engine(second)
+    try:
+        async with a.begin() as conn:
+            assert (await conn.execute(text("select v from seeded"))).scalar_one() == (
+                "from template"
+            )
+            await conn.execute(text("insert into seeded values (2, 'only in first')"))
+        async with b.connect() as conn:
+            assert (await conn.execute(text("select count(*) from seeded"))).scalar_one() == 1
+    finally:
+        await a.dispose()
+        await b.dispose()
+    blocked = create_async_engine(postgres_server.url_for(template))
+    try:
+        with pytest.raises(Exception, match="not currently accepting connections"):
+            async with blocked.connect():
+                pass
+    finally:
+        await blocked.dispose()
+    # dropping the template (it is one) works; nothing can be copied from it afterwards
+    for url in (first, second):
+        postgres_server.drop_database(url.rsplit("/", 1)[1])
+    postgres_server.drop_database(template)
+    with pytest.raises(Exception, match="does not exist"):
+        postgres_server.create_database(template=template)
+
+
+@pytest.mark.postgres
+async def test_postgres_db_fixture_is_migrated(postgres_db: str) -> None:
+    """The per-test database of the [postgres] variants: a copy of the migrated kilt_template."""
+    engine = create_async_engine(postgres_db)
+    try:
+        async with engine.connect() as conn:
+            version = (await conn.execute(text("select version_num from alembic_version")))
+            assert version.scalar_one()
+            users = await conn.execute(text("select count(*) from users"))
+            assert users.scalar_one() == 0
+    finally:
+        await engine.dispose()
+
+
+def test_postgres_cluster_lives_in_memory_when_it_can(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv(pg_infra.TMPDIR_ENV, str(tmp_path))
+    assert pg_infra.data_parent() == str(tmp_path)
+    monkeypatch.delenv(pg_infra.TMPDIR_ENV)
+    monkeypatch.setattr(pg_infra, "SHM_MIN_FREE", 0)
+    if Path("/dev/shm").is_dir() and os.access("/dev/shm", os.W_OK):
+        assert pg_infra.data_parent() == "/dev/shm"
+    assert pg_infra.data_parent(in_memory=False) in ("/tmp", None)  # benchmarks: on disk
+    monkeypatch.setattr(pg_infra, "SHM_MIN_FREE", 1 << 62)  # no room: on disk
+    assert pg_infra.data_parent() in ("/tmp", None)
+
+
+def test_backends_switch(monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.conftest import BACKENDS_ENV, selected_backends
+
+    monkeypatch.delenv(BACKENDS_ENV, raising=False)
+    assert selected_backends() == ["sqlite", "postgres"]
+    monkeypatch.setenv(BACKENDS_ENV, " Postgres ")
+    assert selected_backends() == ["postgres"]
+    monkeypatch.setenv(BACKENDS_ENV, "postgres,sqlite")
+    assert selected_backends() == ["sqlite", "postgres"]
+    monkeypatch.setenv(BACKENDS_ENV, "mysql")
+    with pytest.raises(pytest.UsageError, match="mysql"):
+        selected_backends()
 
 
 def test_postgres_unavailable_gives_reason(monkeypatch: pytest.MonkeyPatch) -> None:

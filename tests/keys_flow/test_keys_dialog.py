@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date
-from pathlib import Path
 
 import pytest
 from aiogram import Bot, Dispatcher
@@ -20,6 +19,7 @@ from storage.encryption import FieldCipher
 from storage.repositories import Repos
 from tests.conftest import FakeClock
 from tests.keys_flow.flow import Chat, add_key, keys_of, user_of
+from tests.support.db import stored_bytes
 from tests.support.telegram import RecordingSession, UpdateFactory
 
 WORDS = {"ru": ("Мой ЭЦП для налогов", "синяя флешка в сейфе", "сегодня"),
@@ -241,7 +241,7 @@ async def test_limit_of_fifty_keys(
 
 
 async def test_database_holds_no_plaintext(
-    chat_for: ChatFor, pool: SessionPool, cipher: FieldCipher, tmp_path: Path
+    chat_for: ChatFor, pool: SessionPool, cipher: FieldCipher, db_url: str
 ) -> None:
     chat: Chat = chat_for("ru")
     await chat.consent()
@@ -257,8 +257,8 @@ async def test_database_holds_no_plaintext(
     async with pool() as s:
         dump = repr((await s.execute(text("SELECT * FROM keys"))).all())
     assert "Zebra" not in dump and "Марсианин" not in dump
-    # Nor does the database file itself, byte for byte.
-    raw = (tmp_path / "bot.sqlite3").read_bytes()
+    # Nor does anything the database stores (on SQLite: the file itself, byte for byte).
+    raw = await stored_bytes(pool, db_url)
     assert b"Zebra" not in raw and "Марсианин".encode() not in raw
 
 
@@ -281,3 +281,22 @@ async def test_misunderstood_date_repeats_question_with_buttons(
     assert await chat.send(yesterday) == chat.t("keys-ask-expiry", date="01.03.2027")
     in_a_year = {"kk": "бір жылдан кейін", "ru": "через год"}[lang]
     assert await chat.send(in_a_year) == chat.t("keys-ask-storage")
+
+
+@pytest.mark.parametrize("user_id", [2**31, 8_123_456_789])
+async def test_telegram_ids_beyond_32_bits(
+    chat_for: ChatFor, user_id: int, pool: SessionPool, cipher: FieldCipher
+) -> None:
+    """Telegram user ids no longer fit in 32 bits: the whole dialog, the FSM rows, the one-tap
+    claims and /mykeys work with them on both backends (PostgreSQL's INTEGER would overflow)."""
+    chat: Chat = chat_for("ru", user_id)
+    await chat.consent()
+    await walk_to(chat, "none")
+    assert await chat.send("01.02.2027") == chat.t("keys-ask-storage")
+    await chat.press("btn-keys-skip")
+    await chat.send("Ключ большого id")
+    assert chat.t("keys-saved-will-remind") in await chat.press("btn-keys-save")
+    [key] = await keys_of(pool, cipher, user_id)
+    assert key.label == "Ключ большого id" and key.expires_on == date(2027, 2, 1)
+    assert (await user_of(pool, cipher, user_id)).tg_id == user_id
+    assert "Ключ большого id" in await chat.send("/mykeys")

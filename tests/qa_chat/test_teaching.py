@@ -12,7 +12,7 @@ from aiogram import Bot, Dispatcher
 from aiogram.filters.callback_data import CallbackData
 from aiogram.methods import AnswerCallbackQuery, SendDocument
 from aiogram.types import BufferedInputFile, InlineKeyboardMarkup
-from sqlalchemy import inspect, select, text
+from sqlalchemy import inspect, select
 
 from bot.app import build_dispatcher
 from bot.broadcast.engine import BroadcastEngine
@@ -27,6 +27,7 @@ from storage.database import SessionPool
 from storage.encryption import FieldCipher
 from storage.models import AuditEntry, LearnedPhrasing, UnansweredQuestion
 from tests.conftest import ADMIN_ID, FakeClock
+from tests.support.db import stored_bytes
 from tests.support.telegram import RecordingSession, UpdateFactory
 
 ASKED = "Меня зовут Айгерим, мой телефон 87011234567, на госуслугах висит чужое заявление, что это?"
@@ -81,10 +82,7 @@ async def stored_rows(pool: SessionPool, model: Any) -> list[Any]:
 
 
 async def raw_database(pool: SessionPool, db_url: str) -> bytes:
-    async with pool() as s:  # fold the WAL into the main file first
-        await s.execute(text("PRAGMA wal_checkpoint(TRUNCATE)"))
-    with open(db_url.split("///", 1)[1], "rb") as fh:
-        return fh.read()
+    return await stored_bytes(pool, db_url)
 
 
 def question_id(admin: Chat, n: int = 1) -> int:

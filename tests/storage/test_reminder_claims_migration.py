@@ -12,11 +12,12 @@ from sqlalchemy import text
 
 from storage.database import create_engine, create_session_pool, downgrade_sync, migrate
 from storage.reminders import ReminderRepo
+from tests.conftest import backend_params
 
 CLAIMED_AT = datetime(2026, 3, 2, 5, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
+@pytest.fixture(params=backend_params())
 def empty_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     if request.param == "sqlite":
         return f"sqlite+aiosqlite:///{tmp_path / 'stairs.sqlite3'}"

@@ -193,3 +193,46 @@ def test_rotation_covers_every_encrypted_column() -> None:
         if column.name.endswith("_enc") and table.name != "fsm_records"
     }
     assert found == covered
+
+
+async def test_export_and_pending_lists_have_a_defined_order(
+    backend_pool: SessionPool, cipher: FieldCipher
+) -> None:
+    """/mydata lists a user's rows oldest first on both backends. PostgreSQL returns unordered rows
+    in heap order, and an UPDATE moves a row to the end of the heap: without ORDER BY the
+    reminder, delivery and tip that changed last would be listed last there, first on SQLite."""
+    from storage.models import Delivery, Reminder, TipSent
+    from storage.reminders import ReminderRepo
+    from storage.users import export_rows
+
+    async with backend_pool() as s:
+        user = await Repos.build(s, cipher).users.create(4242, "kk", "Asia/Almaty", NOW, True)
+        first, second = (
+            Broadcast(admin_index="x", text_kk="k", text_ru="r", audience="{}", created_at=NOW)
+            for _ in range(2)
+        )
+        s.add_all([first, second])
+        await s.flush()
+        s.add_all([
+            Reminder(id=11, user_id=user.id, kind="checkup", stage=0, due_at=NOW),
+            Reminder(id=12, user_id=user.id, kind="checkup", stage=1, due_at=NOW),  # a tie
+            Delivery(broadcast_id=first.id, user_id=user.id, status="pending", attempts=0),
+            Delivery(broadcast_id=second.id, user_id=user.id, status="pending", attempts=0),
+            TipSent(user_id=user.id, tip_id="tip-a", round=1, sent_at=NOW),
+            TipSent(user_id=user.id, tip_id="tip-b", round=1, sent_at=NOW),
+        ])
+        await s.commit()
+    async with backend_pool() as s:  # touch the first of each: PostgreSQL moves it to the end
+        await s.execute(Reminder.__table__.update().where(Reminder.id == 11).values(stage=0))
+        await s.execute(Delivery.__table__.update().where(Delivery.broadcast_id == first.id)
+                        .values(status="sent", sent_at=NOW))
+        await s.execute(TipSent.__table__.update().where(TipSent.tip_id == "tip-a")
+                        .values(round=1))
+        await s.commit()
+    async with backend_pool() as s:
+        out = await export_rows(s, user.id)
+        assert [r["stage"] for r in out["reminders"]] == [0, 1]
+        assert [d["broadcast_id"] for d in out["broadcast_deliveries"]] == [first.id, second.id]
+        assert [t["tip"] for t in out["tips_received"]] == ["tip-a", "tip-b"]
+        pending = await ReminderRepo(s).pending_for_user(user.id)
+        assert [stage for _, stage, _, _ in pending] == [0, 1]
