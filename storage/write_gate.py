@@ -4,9 +4,9 @@ SQLite allows one write transaction per database. When two pooled connections of
 both want to write, the loser's worker thread sleeps in SQLite's busy handler (1, 2, 5, 10 … 100
 ms steps, then "database is locked" after `timeout`), so under load replies waited seconds and
 some updates failed (benchmarks/load.py: p99 3 s at 50 in flight, "database is locked" during
-set-up). The gate is an asyncio lock taken right before a connection's first INSERT, UPDATE or
-DELETE — the statement before which the sqlite3 module itself opens the transaction — and
-released after its COMMIT or ROLLBACK. Waiters queue in arrival order and no thread sleeps.
+set-up). The gate is an asyncio lock taken right before a connection's first statement that is
+not a read — INSERT, UPDATE and DELETE are what make the sqlite3 module open a transaction —
+and released after its COMMIT or ROLLBACK. Waiters queue in arrival order and no thread sleeps.
 Reads take no part: in WAL mode they never wait for the writer.
 
 Other processes on the same file are not covered by an in-process lock: for them SQLite's own
@@ -25,8 +25,9 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util.concurrency import await_, in_greenlet
 
-# The statements before which Python's sqlite3 module begins a (deferred) transaction.
-_WRITES = ("INSERT", "UPDATE", "DELETE", "REPLACE")
+# Reads: everything else may open a transaction (the sqlite3 module begins one before INSERT,
+# UPDATE, DELETE and REPLACE; BEGIN and SAVEPOINT open one) and so takes the gate first.
+_READS = ("SELECT", "PRAGMA")
 
 
 class WriteGate:
@@ -77,7 +78,7 @@ def install_write_gate(engine: AsyncEngine, timeout: float) -> WriteGate:
     def _before_write(
         conn: Connection, cursor: Any, statement: str, params: Any, context: Any, many: bool
     ) -> None:
-        if not statement.lstrip()[:7].upper().startswith(_WRITES) or not in_greenlet():
+        if statement.lstrip()[:6].upper().startswith(_READS) or not in_greenlet():
             return
         raw = _raw(conn.connection)
         if gate.holder is not raw:
@@ -86,10 +87,15 @@ def install_write_gate(engine: AsyncEngine, timeout: float) -> WriteGate:
     do_commit, do_rollback = dialect.do_commit, dialect.do_rollback
 
     def commit(dbapi_connection: Any) -> None:
+        raw = _raw(dbapi_connection)
+        if gate.holder is not raw:
+            # Only reads since the last commit: SQLite has no transaction open on this
+            # connection, and the driver's commit would be a thread round trip doing nothing.
+            return
         try:
             do_commit(dbapi_connection)
         finally:
-            gate.release(_raw(dbapi_connection))
+            gate.release(raw)
 
     def rollback(dbapi_connection: Any) -> None:
         try:
