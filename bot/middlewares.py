@@ -16,6 +16,7 @@ from bot.concurrency import install_commit_before_send, update_transaction
 from bot.context import Clock, current_repos
 from bot.i18n import Translator, language_from_telegram
 from bot.keys.secrets import looks_like_private_key_text
+from bot.response_types import install_pin_response_types
 from storage.database import SessionPool
 from storage.encryption import FieldCipher
 from storage.repositories import Repos
@@ -37,6 +38,7 @@ class ContextMiddleware(BaseMiddleware):
         tg_user: User | None = data.get("event_from_user")
         now = self.clock()
         install_commit_before_send(data["bot"])
+        install_pin_response_types(data["bot"])
         async with self.pool() as session, update_transaction(session):
             repos = Repos.build(session, self.cipher)
             user = await repos.users.get_by_tg(tg_user.id) if tg_user else None

@@ -10,9 +10,9 @@ from aiogram.enums import ChatType
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import TextFn
+from bot.keyboards import InlineKeyboardBuilder
 from bot.keys.service import Tap
 
 MENU_ACTIONS = ("addkey", "mykeys", "reminders", "faq", "language")

@@ -6,9 +6,9 @@ from aiogram import F, Router
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import LANGUAGES, TextFn, Translator
+from bot.keyboards import InlineKeyboardBuilder
 from handlers.common import MenuCallback, main_menu, reply_to
 from storage.dto import UserDTO
 from storage.repositories import Repos

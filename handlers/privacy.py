@@ -10,9 +10,9 @@ from aiogram.enums import ChatType
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import BufferedInputFile, CallbackQuery, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import TextFn
+from bot.keyboards import InlineKeyboardBuilder
 from handlers.common import reply_to
 from storage.dto import UserDTO
 from storage.repositories import Repos

@@ -10,10 +10,10 @@ from aiogram.enums import ChatType
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InaccessibleMessage, InlineKeyboardMarkup, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import Settings
 from bot.i18n import TextFn, Translator
+from bot.keyboards import InlineKeyboardBuilder
 from bot.keys.secrets import looks_like_secret
 from bot.qa.service import QAResult, QAService
 from handlers.common import MenuCallback, delete_quietly, reply_to

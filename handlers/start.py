@@ -10,10 +10,10 @@ from aiogram.filters import Command, CommandStart
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
 from aiogram.types import CallbackQuery, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.config import Settings
 from bot.i18n import TextFn
+from bot.keyboards import InlineKeyboardBuilder
 from bot.reminders.hooks import plan_user_checkup
 from handlers.common import main_menu, reply_to
 from storage.dto import UserDTO

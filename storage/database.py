@@ -17,6 +17,8 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage.write_gate import install_write_gate
+
 if TYPE_CHECKING:
     from alembic.config import Config
 
@@ -26,6 +28,7 @@ _HEADER = re.compile(
 )
 
 SessionPool = async_sessionmaker[AsyncSession]
+SQLITE_TIMEOUT = 30.0  # seconds a writer waits for another (process) before "locked"
 
 
 def _ensure_sqlite_dir(url: str) -> None:
@@ -38,7 +41,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     """An async engine; SQLite gets WAL, foreign keys and a busy timeout on every connection."""
     _ensure_sqlite_dir(url)
     if url.startswith("sqlite"):
-        kwargs.setdefault("connect_args", {"timeout": 30})
+        kwargs.setdefault("connect_args", {"timeout": SQLITE_TIMEOUT})
     # Under a burst, an update waits for a pooled connection instead of failing after the
     # default 30 s: a lost update is worse than a slow one.
     kwargs.setdefault("pool_timeout", 300)
@@ -53,6 +56,8 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
             cur.execute("PRAGMA synchronous=NORMAL")
             cur.close()
 
+        # Writers of this process queue on the event loop, not in SQLite's sleeping busy loop.
+        install_write_gate(engine, SQLITE_TIMEOUT)
     return engine
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+from sqlalchemy import inspect
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.encryption import FieldCipher
@@ -15,9 +16,25 @@ class FsmRepo:
     def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
         self.session = session
         self.cipher = cipher
+        # Rows already looked up in this session, absent ones too: aiogram reads the state for
+        # every update and handlers read it again (2.1 SELECTs per update, benchmarks/load.py),
+        # and the session's identity map remembers found rows only. A session serves one
+        # update under its user's lock, and only this repository writes FSM rows, so nobody
+        # changes them behind its back (a rollback or bulk delete is caught below).
+        self._rows: dict[str, FsmRecord | None] = {}
 
     async def _row(self, key: str) -> FsmRecord | None:
-        return await self.session.get(FsmRecord, self.cipher.blind_index(key))
+        if key in self._rows:
+            row = self._rows[key]
+            if row is None:
+                return None
+            state = inspect(row)
+            # Not after a rollback (expired or gone) or a bulk delete (/forget): ask again.
+            if state.pending or (state.persistent and not state.expired_attributes):
+                return row
+        row = await self.session.get(FsmRecord, self.cipher.blind_index(key))
+        self._rows[key] = row
+        return row
 
     async def get_state(self, key: str) -> str | None:
         row = await self._row(key)
@@ -43,6 +60,7 @@ class FsmRepo:
                 updated_at=now,
             )
             self.session.add(row)
+            self._rows[key] = row
         if state is not ...:
             row.state = state
         if data is not ...:
@@ -50,3 +68,4 @@ class FsmRepo:
         row.updated_at = now
         if row.state is None and row.data_enc is None:
             await self.session.delete(row)
+            self._rows[key] = None

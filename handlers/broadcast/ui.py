@@ -11,12 +11,12 @@ from zoneinfo import ZoneInfo
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import InlineKeyboardMarkup, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.broadcast.html_check import check_length, plain_text, validate_telegram_html
 from bot.broadcast.tips import TipsLibrary, load_tips
 from bot.config import Settings
 from bot.i18n import LANGUAGES, LOCALES_DIR, TextFn
+from bot.keyboards import InlineKeyboardBuilder
 from storage.broadcasts import Audience, BroadcastDTO
 
 AUDIENCES = ("all", "kk", "ru", "expiring", "legal", "inactive")

@@ -9,9 +9,9 @@ from aiogram import Bot, F, Router
 from aiogram.filters import Command
 from aiogram.fsm.context import FSMContext
 from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import TextFn
+from bot.keyboards import InlineKeyboardBuilder
 from bot.keys.service import KeyService, Outcome
 from bot.reminders.calendar import CalendarKey, build_ics
 from handlers.common import MenuCallback, chat_of, personal_router, show

@@ -14,9 +14,9 @@ from aiogram.filters import StateFilter
 from aiogram.fsm.context import FSMContext
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import TextFn
+from bot.keyboards import InlineKeyboardBuilder
 from bot.keys.service import Change, KeyService, Outcome, Tap, local_today
 from handlers.common import chat_of, personal_router, show, tap_of
 from handlers.keys.edit import cancel_button, found

@@ -6,9 +6,9 @@ from datetime import date, datetime
 from typing import Any
 
 from aiogram.types import InlineKeyboardMarkup
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import TextFn
+from bot.keyboards import InlineKeyboardBuilder
 from bot.keys.kinds import CHOICES, KeyHolder, KeyKind
 from bot.keys.validation import default_expiry
 from bot.reminders.planning import KeyStatus, key_status

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import TextFn
+from bot.keyboards import InlineKeyboardBuilder
 from bot.keys.service import Outcome
 from bot.reminders.planning import KeyStatus, days_left, key_status
 from bot.reminders.texts import fmt_date as reminder_date

@@ -6,9 +6,9 @@ import html
 
 from aiogram.filters.callback_data import CallbackData
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
-from aiogram.utils.keyboard import InlineKeyboardBuilder
 
 from bot.i18n import TextFn
+from bot.keyboards import InlineKeyboardBuilder
 from bot.qa.service import QAService
 from storage.learned import LearnedDTO
 from storage.questions import UnansweredGroup

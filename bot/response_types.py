@@ -1,0 +1,43 @@
+"""Keeps aiogram's parametrised `Response[...]` models alive for the life of the process.
+
+aiogram parses every Bot API answer with `Response[method.__returning__]`. pydantic caches a
+parametrised generic model only in a WeakValueDictionary, and a model class sits in reference
+cycles, so each garbage collection may drop it: the next call then builds the model and its
+validator again (about 9 ms each, measured with benchmarks/load.py --profile: one call in six
+paid it). Holding one strong reference per returned type keeps the cache warm.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from aiogram import Bot
+from aiogram.client.session.middlewares.base import (
+    BaseRequestMiddleware,
+    NextRequestMiddlewareType,
+)
+from aiogram.methods import Response, TelegramMethod
+from aiogram.methods.base import TelegramType
+
+_PINNED: dict[Any, type[Any]] = {}
+
+
+class PinResponseTypes(BaseRequestMiddleware):
+    """Before a method's first call, builds its `Response[...]` model once and keeps it."""
+
+    async def __call__(
+        self,
+        make_request: NextRequestMiddlewareType[TelegramType],
+        bot: Bot,
+        method: TelegramMethod[TelegramType],
+    ) -> Response[TelegramType]:
+        returning = method.__returning__
+        if returning not in _PINNED:
+            _PINNED[returning] = Response[returning]  # type: ignore[valid-type]
+        return await make_request(bot, method)
+
+
+def install_pin_response_types(bot: Bot) -> None:
+    """Idempotent, like install_commit_before_send."""
+    if not any(isinstance(m, PinResponseTypes) for m in bot.session.middleware):
+        bot.session.middleware(PinResponseTypes())

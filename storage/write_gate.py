@@ -1,0 +1,113 @@
+"""SQLite: one writer at a time in this process, queued on the event loop instead of asleep.
+
+SQLite allows one write transaction per database. When two pooled connections of this process
+both want to write, the loser's worker thread sleeps in SQLite's busy handler (1, 2, 5, 10 … 100
+ms steps, then "database is locked" after `timeout`), so under load replies waited seconds and
+some updates failed (benchmarks/load.py: p99 3 s at 50 in flight, "database is locked" during
+set-up). The gate is an asyncio lock taken right before a connection's first statement that is
+not a read — INSERT, UPDATE and DELETE are what make the sqlite3 module open a transaction —
+and released after its COMMIT or ROLLBACK. Waiters queue in arrival order and no thread sleeps.
+Reads take no part: in WAL mode they never wait for the writer.
+
+Other processes on the same file are not covered by an in-process lock: for them SQLite's own
+busy timeout still applies. PostgreSQL engines get no gate (row locks and MVCC do the job).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from typing import Any
+
+from sqlalchemy import event
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.util.concurrency import await_, in_greenlet
+
+# Reads: everything else may open a transaction (the sqlite3 module begins one before INSERT,
+# UPDATE, DELETE and REPLACE; BEGIN and SAVEPOINT open one) and so takes the gate first.
+_READS = ("SELECT", "PRAGMA")
+
+
+class WriteGate:
+    """Which pooled connection may write now; the others wait on an asyncio lock."""
+
+    def __init__(self, timeout: float) -> None:
+        self.timeout = timeout
+        self.holder: object | None = None
+        self._lock: asyncio.Lock | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def _current_lock(self) -> asyncio.Lock:
+        loop = asyncio.get_running_loop()
+        if self._lock is None or self._loop is not loop:  # a new event loop (tests)
+            self._lock, self._loop, self.holder = asyncio.Lock(), loop, None
+        return self._lock
+
+    async def acquire(self, holder: object) -> None:
+        lock = self._current_lock()
+        try:
+            # A task that writes on a second connection while its first one holds the gate
+            # would wait forever; like SQLite's busy timeout, give up with "locked".
+            await asyncio.wait_for(lock.acquire(), self.timeout)
+        except TimeoutError:
+            raise OperationalError(
+                "BEGIN", None, sqlite3.OperationalError("database is locked (write gate)")
+            ) from None
+        self.holder = holder
+
+    def release(self, holder: object) -> None:
+        if self.holder is holder and self._lock is not None:
+            self.holder = None
+            self._lock.release()
+
+
+def _raw(connection: Any) -> object:
+    """The driver connection behind a pool proxy (one identity per pooled connection)."""
+    return getattr(connection, "dbapi_connection", None) or connection
+
+
+def install_write_gate(engine: AsyncEngine, timeout: float) -> WriteGate:
+    """Attach a gate to a SQLite engine (see the module docstring)."""
+    gate = WriteGate(timeout)
+    sync_engine = engine.sync_engine
+    dialect = sync_engine.dialect
+
+    @event.listens_for(sync_engine, "before_cursor_execute")
+    def _before_write(
+        conn: Connection, cursor: Any, statement: str, params: Any, context: Any, many: bool
+    ) -> None:
+        if statement.lstrip()[:6].upper().startswith(_READS) or not in_greenlet():
+            return
+        raw = _raw(conn.connection)
+        if gate.holder is not raw:
+            await_(gate.acquire(raw))
+
+    do_commit, do_rollback = dialect.do_commit, dialect.do_rollback
+
+    def commit(dbapi_connection: Any) -> None:
+        raw = _raw(dbapi_connection)
+        if gate.holder is not raw:
+            # Only reads since the last commit: SQLite has no transaction open on this
+            # connection, and the driver's commit would be a thread round trip doing nothing.
+            return
+        try:
+            do_commit(dbapi_connection)
+        finally:
+            gate.release(raw)
+
+    def rollback(dbapi_connection: Any) -> None:
+        try:
+            do_rollback(dbapi_connection)
+        finally:
+            gate.release(_raw(dbapi_connection))
+
+    dialect.do_commit = commit  # type: ignore[method-assign]
+    dialect.do_rollback = rollback  # type: ignore[method-assign]
+
+    @event.listens_for(sync_engine, "close")
+    def _closed(dbapi_connection: Any, _record: Any) -> None:  # a dropped connection
+        gate.release(_raw(dbapi_connection))
+
+    return gate

@@ -1,0 +1,72 @@
+"""FsmRepo remembers the rows it looked up in its session, and forgets them when they change."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from aiogram import Bot, Dispatcher
+from sqlalchemy import event
+
+from storage.database import SessionPool
+from storage.encryption import FieldCipher
+from storage.repositories import Repos
+from tests.support.telegram import RecordingSession, UpdateFactory
+
+NOW = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
+
+
+def count_fsm_reads(pool: SessionPool) -> list[str]:
+    seen: list[str] = []
+    engine = pool.kw["bind"].sync_engine
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _count(*args: Any) -> None:
+        statement = args[2]
+        if statement.lstrip().startswith("SELECT") and "fsm_records" in statement:
+            seen.append(statement)
+
+    return seen
+
+
+async def test_one_state_read_per_update(
+    dp: Dispatcher, bot: Bot, session: RecordingSession, pool: SessionPool
+) -> None:
+    reads = count_fsm_reads(pool)
+    await dp.feed_update(bot, UpdateFactory(64_200).message("/cancel"))  # reads the state twice
+    assert session.sent()
+    assert len(reads) == 1
+
+
+async def test_writes_and_rollbacks_are_seen(
+    backend_pool: SessionPool, cipher: FieldCipher
+) -> None:
+    async with backend_pool() as s:
+        fsm = Repos.build(s, cipher).fsm
+        assert await fsm.get_state("k") is None
+        await fsm.save("k", 1, NOW, state="KeyForm:kind", data={"a": 1})
+        assert await fsm.get_state("k") == "KeyForm:kind"
+        await s.commit()
+        await fsm.save("k", 1, NOW, data={"a": 2})
+        await s.rollback()  # the uncommitted data is gone, the committed row is read again
+        assert await fsm.get_data("k") == {"a": 1}
+        await fsm.save("k", 1, NOW, state=None, data={})
+        assert await fsm.get_state("k") is None
+        await s.commit()
+    async with backend_pool() as s:
+        assert await Repos.build(s, cipher).fsm.get_state("k") is None
+
+
+async def test_a_forgotten_user_has_no_cached_state(
+    backend_pool: SessionPool, cipher: FieldCipher
+) -> None:
+    async with backend_pool() as s:
+        repos = Repos.build(s, cipher)
+        user = await repos.users.create(55, "ru", "Asia/Almaty", NOW, True)
+        await repos.fsm.save("k", 55, NOW, state="KeyForm:kind")
+        await s.commit()
+        assert await repos.fsm.get_state("k") == "KeyForm:kind"
+        await repos.users.delete_everything(user.id, 55)  # a bulk DELETE of the user's rows
+        assert await repos.fsm.get_state("k") is None
+        await repos.fsm.save("k", 55, NOW, state=None)  # /forget then clear(): nothing to do
+        await s.commit()
