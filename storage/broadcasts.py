@@ -1,9 +1,11 @@
 """Broadcasts and their deliveries: one row per recipient, claimed before each send.
 
-Delivery status: pending → claimed → sent | failed | blocked | missing | unknown (a network error
-mid-send) | pending (Telegram does not have it); claimed rows whose sender died become `unknown`
-too (never re-sent: see bot/broadcast/engine.py), and pending rows become
-`cancelled` or `excluded` (the user opted out or blocked the bot after the audience was fixed).
+Delivery status: pending → reserved (taken in a batch by one instance, nothing sent yet) →
+claimed (this row's send is about to start) → sent | failed | blocked | missing | unknown (a
+network error mid-send) | pending (Telegram does not have it); claimed rows whose sender died
+become `unknown` too (never re-sent: see bot/broadcast/engine.py), reserved ones go back to
+`pending`, and pending or reserved rows become `cancelled` or `excluded` (the user opted out or
+blocked the bot after the audience was fixed).
 """
 
 from __future__ import annotations
@@ -12,13 +14,14 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, exists, func, insert, literal, select, update
+from sqlalchemy import ColumnElement, case, exists, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.encryption import FieldCipher
 from storage.models import AuditEntry, Broadcast, Delivery, SigningKey, User
 
 ACTIVE = ("scheduled", "running")
+OPEN_DELIVERY = ("pending", "reserved", "claimed")
 DONE_DELIVERY = ("sent", "failed", "blocked", "missing", "unknown", "cancelled", "excluded")
 
 
@@ -80,7 +83,7 @@ class Counts:
 
     @property
     def remaining(self) -> int:
-        return self["pending"] + self["claimed"]
+        return self["pending"] + self["reserved"] + self["claimed"]
 
     @property
     def failed(self) -> int:
@@ -196,7 +199,8 @@ class BroadcastRepo:
         )
         await self.session.execute(
             update(Delivery).where(Delivery.broadcast_id == broadcast_id,
-                                   Delivery.status == "pending").values(status="cancelled")
+                                   Delivery.status.in_(("pending", "reserved")))
+            .values(status="cancelled")
         )
         return bool(moved.rowcount)  # type: ignore[attr-defined]
 
@@ -217,10 +221,46 @@ class BroadcastRepo:
             for d, u, enc, lang, ok in rows.all()
         ]
 
+    async def reserve(self, broadcast_id: int, now: datetime, limit: int) -> list[Recipient]:
+        """Take up to `limit` pending rows of a running broadcast for this instance in ONE
+        statement (pending → reserved), in id order. On PostgreSQL `FOR UPDATE SKIP LOCKED`
+        makes concurrent instances take disjoint rows instead of fighting over the same ones;
+        SQLite serialises writers. Nothing is sent for a reserved row before `claim`."""
+        running = exists().where(Broadcast.id == broadcast_id, Broadcast.status == "running")
+        ids = (
+            select(Delivery.id)
+            .where(Delivery.broadcast_id == broadcast_id, Delivery.status == "pending", running)
+            .order_by(Delivery.id).limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        taken = await self.session.execute(
+            update(Delivery).where(Delivery.id.in_(ids.scalar_subquery()),
+                                   Delivery.status == "pending")
+            .values(status="reserved", claimed_at=now)
+            .returning(Delivery.id)
+            .execution_options(synchronize_session=False)
+        )
+        won = sorted(taken.scalars())
+        if not won:
+            return []
+        rows = await self.session.execute(
+            select(Delivery.id, User.id, User.tg_id_enc, User.language,
+                   User.consent_at.is_not(None) & User.blocked_at.is_(None)
+                   & User.broadcasts_opt_in)
+            .join(User, User.id == Delivery.user_id)
+            .where(Delivery.id.in_(won)).order_by(Delivery.id)
+        )
+        return [
+            Recipient(d, u, int(self.cipher.decrypt(enc, "users.tg_id")), lang, bool(ok))
+            for d, u, enc, lang, ok in rows.all()
+        ]
+
     async def claim(self, delivery_id: int, now: datetime) -> bool:
-        """pending → claimed; False when someone else has it (or it was cancelled)."""
+        """pending or reserved → claimed, right before its send; False when it is no longer
+        ours to send (cancelled, or handed back after the lease and taken by someone else)."""
         moved = await self.session.execute(
-            update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "pending")
+            update(Delivery).where(Delivery.id == delivery_id,
+                                   Delivery.status.in_(("pending", "reserved")))
             .values(status="claimed", claimed_at=now, attempts=Delivery.attempts + 1)
         )
         return moved.rowcount == 1  # type: ignore[attr-defined]
@@ -229,21 +269,48 @@ class BroadcastRepo:
         self, delivery_id: int, status: str, now: datetime, error: str | None = None
     ) -> None:
         """Record the outcome of a claimed (or, for `excluded`, pending) delivery."""
-        if status not in (*DONE_DELIVERY, "pending"):
-            raise ValueError(f"not a delivery status: {status}")
-        await self.session.execute(
-            update(Delivery).where(Delivery.id == delivery_id).values(
-                status=status, error=error, sent_at=now if status == "sent" else None
+        await self.settle_many([(delivery_id, status, error)], now)
+
+    async def settle_many(
+        self, outcomes: list[tuple[int, str, str | None]], now: datetime
+    ) -> None:
+        """Record several outcomes (delivery id, status, error): one UPDATE per (status,
+        error), so a batch of sends costs one statement, not one transaction each."""
+        groups: dict[tuple[str, str | None], list[int]] = {}
+        for delivery_id, status, error in outcomes:
+            if status not in (*DONE_DELIVERY, "pending"):
+                raise ValueError(f"not a delivery status: {status}")
+            groups.setdefault((status, error), []).append(delivery_id)
+        for (status, error), ids in groups.items():
+            await self.session.execute(
+                update(Delivery).where(Delivery.id.in_(ids)).values(
+                    status=status, error=error, sent_at=now if status == "sent" else None
+                ).execution_options(synchronize_session=False)
             )
+
+    async def release(self, delivery_ids: list[int]) -> int:
+        """Reserved rows this instance will not send (stopping): back to pending."""
+        if not delivery_ids:
+            return 0
+        moved = await self.session.execute(
+            update(Delivery).where(Delivery.id.in_(delivery_ids), Delivery.status == "reserved")
+            .values(status="pending").execution_options(synchronize_session=False)
         )
+        return int(moved.rowcount or 0)  # type: ignore[attr-defined]
 
     async def expire_claims(self, broadcast_id: int, before: datetime) -> int:
         """Claims older than `before` belong to a sender that died: the message may have gone
-        out, so they become `unknown` and are never sent again."""
+        out, so they become `unknown` and are never sent again. Reservations that old were
+        never sent: back to `pending`, for any instance to take (the lease)."""
         moved = await self.session.execute(
             update(Delivery).where(Delivery.broadcast_id == broadcast_id,
-                                   Delivery.status == "claimed", Delivery.claimed_at < before)
-            .values(status="unknown", error="sender stopped between claim and confirmation")
+                                   Delivery.status.in_(("claimed", "reserved")),
+                                   Delivery.claimed_at < before)
+            .values(
+                status=case((Delivery.status == "reserved", "pending"), else_="unknown"),
+                error=case((Delivery.status == "reserved", None),
+                           else_="sender stopped between claim and confirmation"),
+            )
         )
         return int(moved.rowcount or 0)  # type: ignore[attr-defined]
 
@@ -257,7 +324,7 @@ class BroadcastRepo:
     async def finish(self, broadcast_id: int, now: datetime) -> bool:
         """running → done once nothing is pending or claimed."""
         busy = exists().where(Delivery.broadcast_id == broadcast_id,
-                              Delivery.status.in_(("pending", "claimed")))
+                              Delivery.status.in_(OPEN_DELIVERY))
         moved = await self.session.execute(
             update(Broadcast).where(Broadcast.id == broadcast_id, Broadcast.status == "running",
                                     ~busy).values(status="done", finished_at=now)

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -41,7 +42,9 @@ from storage.repositories import Repos
 
 logger = logging.getLogger(__name__)
 
-BATCH = 200
+# Outcomes written together (see Outcomes): at most this many rows, or this old.
+FLUSH_EVERY = 16
+FLUSH_SECONDS = 0.5
 # A long 429 storm hands the row back to the queue instead of holding its claim; a connection
 # that cannot be opened is retried briefly. Network errors mid-request are never retried.
 POLICY = Policy(max_attempts=9, connect_retries=3, backoff=0.5)
@@ -53,6 +56,44 @@ STATUS = {
     Outcome.UNKNOWN: "unknown",  # Telegram may have it: never sent again
     Outcome.RETRY_LATER: "pending",  # Telegram does not have it: the next run sends it
 }
+
+
+class Outcomes:
+    """Outcomes of one run's sends, written together: one transaction per FLUSH_EVERY rows (or
+    FLUSH_SECONDS) instead of one per message. Until written a sent row still reads `claimed`,
+    so a crash there reports it `unknown` (it was sent: the recipient has it, never twice)."""
+
+    def __init__(self, engine: BroadcastEngine) -> None:
+        self.engine = engine
+        self.rows: list[tuple[int, str, str | None]] = []
+        self.blocked: list[int] = []
+        self.first = 0.0
+        self.lock = asyncio.Lock()
+
+    async def add(self, r: Recipient, status: str, error: str | None, outcome: Outcome) -> None:
+        if not self.rows:
+            self.first = time.monotonic()
+        self.rows.append((r.delivery_id, status, error))
+        if outcome in (Outcome.BLOCKED, Outcome.CHAT_NOT_FOUND):
+            self.blocked.append(r.user_id)
+        if len(self.rows) >= FLUSH_EVERY or time.monotonic() - self.first >= FLUSH_SECONDS:
+            await self.flush()
+
+    async def flush(self, release: list[int] | None = None) -> None:
+        async with self.lock:
+            rows, blocked = self.rows, self.blocked
+            self.rows, self.blocked = [], []
+            if not rows and not release:
+                return
+            now = self.engine.clock()
+            async with self.engine.pool() as session:
+                repos = self.engine.repos(session)
+                await repos.broadcasts.settle_many(rows, now)
+                for user_id in blocked:
+                    await repos.users.mark_blocked(user_id, now)
+                if release:
+                    await repos.broadcasts.release(release)
+                await session.commit()
 
 
 class BroadcastEngine:
@@ -119,8 +160,11 @@ class BroadcastEngine:
         if b is None:
             return None
         queue: asyncio.Queue[Recipient | None] = asyncio.Queue(maxsize=self.workers * 4)
-        tasks = [asyncio.create_task(self._worker(b, queue)) for _ in range(self.workers)]
-        tasks.append(asyncio.create_task(self._produce(b.id, queue)))
+        held: set[int] = set()  # rows reserved by this run and not claimed yet
+        outcomes = Outcomes(self)
+        tasks = [asyncio.create_task(self._worker(b, queue, held, outcomes))
+                 for _ in range(self.workers)]
+        tasks.append(asyncio.create_task(self._produce(b.id, queue, held)))
         progress = asyncio.create_task(self.reporter.loop(b))
         try:
             # A dead task (a bug, or a simulated crash) must stop the run, not hang the queue.
@@ -133,6 +177,8 @@ class BroadcastEngine:
             # A worker cancelled while waiting for its pacer slot hands its claimed row back
             # (see _deliver); wait for that, so a stopped run leaves nothing claimed.
             await asyncio.gather(*tasks, progress, return_exceptions=True)
+            # Outcomes not yet written, and reserved rows never started, go to the database.
+            await asyncio.shield(outcomes.flush(release=sorted(held)))
         return await self._conclude(b)
 
     async def _begin(self, broadcast_id: int) -> BroadcastDTO | None:
@@ -162,48 +208,57 @@ class BroadcastEngine:
             await self.reporter.open(b)
         return b
 
-    async def _produce(self, broadcast_id: int, queue: asyncio.Queue[Recipient | None]) -> None:
-        after = 0
+    async def _produce(
+        self, broadcast_id: int, queue: asyncio.Queue[Recipient | None], held: set[int]
+    ) -> None:
         while True:
+            if self.stopping:
+                break  # workers finish what they hold; the rest stays pending
             async with self.pool() as session:
-                repos = self.repos(session)
-                b = await repos.broadcasts.get(broadcast_id)
-                if b is None or b.status != "running" or self.stopping:
-                    # Cancelled (or this process is stopping): workers finish what they hold.
-                    break
-                batch = await repos.broadcasts.next_recipients(broadcast_id, after, BATCH)
+                # One statement takes a batch of rows no other instance has (SKIP LOCKED on
+                # PostgreSQL), only while the broadcast is running (a cancel stops it here).
+                batch = await self.repos(session).broadcasts.reserve(
+                    broadcast_id, self.clock(), self.workers * 4
+                )
+                await session.commit()
             if not batch:
                 break
+            held.update(r.delivery_id for r in batch)
             for recipient in batch:
                 await queue.put(recipient)
-            after = batch[-1].delivery_id
         for _ in range(self.workers):
             await queue.put(None)  # one stop signal per worker
 
-    async def _worker(self, b: BroadcastDTO, queue: asyncio.Queue[Recipient | None]) -> None:
+    async def _worker(
+        self, b: BroadcastDTO, queue: asyncio.Queue[Recipient | None], held: set[int],
+        outcomes: Outcomes,
+    ) -> None:
         while (recipient := await queue.get()) is not None:
             if self.stopping:
-                continue  # left pending for the next run (here or on another instance)
+                continue  # still reserved: handed back to pending when the run ends
             try:
-                await self._deliver(b, recipient)
+                await self._deliver(b, recipient, held, outcomes)
             except Exception as exc:  # noqa: BLE001 - one bad row must not stop the broadcast
                 # The row stays claimed and becomes `unknown`: better than a possible duplicate.
                 logger.error("broadcast %s delivery failed: %s", b.id, type(exc).__name__)
 
-    async def _deliver(self, b: BroadcastDTO, r: Recipient) -> None:
+    async def _deliver(
+        self, b: BroadcastDTO, r: Recipient, held: set[int], outcomes: Outcomes
+    ) -> None:
         if not r.eligible:
-            async with self.pool() as session:
-                await self.repos(session).broadcasts.settle(r.delivery_id, "excluded", self.clock())
-                await session.commit()
+            held.discard(r.delivery_id)
+            await outcomes.add(r, "excluded", None, Outcome.REJECTED)
             return
         policy = replace(self.policy, paid=b.paid)
-        # Claim, then wait for the pacer: instances reading the same pending rows lose a race
-        # for a row with one UPDATE, not after a pacer slot (and the chat's 1 s interval)
-        # spent on a row another instance sends (benchmarks/scale.py measured that).
+        # Claim, then wait for the pacer: the row's own transaction marks the one send that may
+        # be in flight (a crash leaves it `claimed` → `unknown`); a cancelled broadcast or a
+        # reservation another instance took over after the lease costs no pacer slot.
         async with self.pool() as session:
-            if not await self.repos(session).broadcasts.claim(r.delivery_id, self.clock()):
-                return  # another process took it, or the broadcast was cancelled
+            claimed = await self.repos(session).broadcasts.claim(r.delivery_id, self.clock())
             await session.commit()
+        held.discard(r.delivery_id)
+        if not claimed:
+            return
         started = False
 
         def go() -> bool:
@@ -221,16 +276,10 @@ class BroadcastEngine:
             if not started:  # no request went out: nothing to fear from sending it later
                 await asyncio.shield(self._settle(r.delivery_id, "pending"))
             raise
-        now = self.clock()
         status = STATUS[result.outcome]
         if status != "pending":
             self.metrics.broadcast_recipients.labels(status).inc()
-        async with self.pool() as session:
-            repos = self.repos(session)
-            await repos.broadcasts.settle(r.delivery_id, status, now, result.error)
-            if result.outcome in (Outcome.BLOCKED, Outcome.CHAT_NOT_FOUND):
-                await repos.users.mark_blocked(r.user_id, now)
-            await session.commit()
+        await outcomes.add(r, status, result.error, result.outcome)
 
     async def _settle(self, delivery_id: int, status: str) -> None:
         async with self.pool() as session:
