@@ -206,9 +206,34 @@ class ReminderEngine:
 
     async def _send_claim(self, claim: Claim, now: datetime, report: ScanReport) -> bool:
         """Send a claim's messages, `senders` users at a time; True = stop the scan (Telegram
-        unreachable or too slow, or shutting down): no user is started after that."""
-        queue = iter(claim.by_user)
+        unreachable or too slow, or shutting down): no user is started after that. Users are
+        read a chunk at a time (`senders` × 4 in one transaction), just before their sends."""
+        users = list(claim.by_user)
         unsent: list[int] = []  # users whose rows go back to pending
+        halt = False
+        chunk = max(1, self.senders * 4)
+        for start in range(0, len(users), chunk):
+            part = users[start : start + chunk]
+            if halt or self.stopping():
+                unsent.extend(part)
+                if not halt:
+                    report.counts["stopped"] += 1  # as the sender loop counts a stop
+                halt = True
+                continue
+            halt = await self._send_users(claim, part, now, report, unsent)
+        if unsent:
+            rest = [r.id for u in unsent for r in claim.by_user[u]]
+            async with self.pool() as session:
+                await ReminderRepo(session).release(rest, claim.token)
+                await session.commit()
+        return halt
+
+    async def _send_users(
+        self, claim: Claim, users: list[int], now: datetime, report: ScanReport,
+        unsent: list[int],
+    ) -> bool:
+        ready = await self.sender.load(claim, users)
+        queue = iter(users)
         halt = False
 
         async def sender() -> None:
@@ -222,7 +247,7 @@ class ReminderEngine:
                     unsent.append(user_id)
                 else:
                     # "retry" has released this user's rows itself (ReminderSender.deliver).
-                    outcome = await self.sender.deliver(claim, user_id, now)
+                    outcome = await self.sender.deliver(claim, ready.get(user_id), now)
                     self._count(outcome)
                 report.counts[outcome] += 1
                 halt = halt or outcome in ("retry", "stopped")
@@ -236,11 +261,6 @@ class ReminderEngine:
             for task in others:  # one failed, or the scan is cancelled: none goes on alone
                 task.cancel()
             await asyncio.gather(*others, return_exceptions=True)
-        if unsent:
-            rest = [r.id for u in unsent for r in claim.by_user[u]]
-            async with self.pool() as session:
-                await ReminderRepo(session).release(rest, claim.token)
-                await session.commit()
         return halt
 
     def _count(self, outcome: str) -> None:
