@@ -119,7 +119,7 @@ async def open_work(url: str) -> tuple[int, int]:
     try:
         reminders = await conn.fetchval("SELECT count(*) FROM reminders WHERE status='pending'")
         deliveries = await conn.fetchval(
-            "SELECT count(*) FROM deliveries WHERE status IN ('pending', 'claimed')")
+            "SELECT count(*) FROM deliveries WHERE status IN ('pending', 'reserved', 'claimed')")
     finally:
         await conn.close()
     return int(reminders), int(deliveries)
@@ -185,7 +185,9 @@ async def run_once(k: int, args: argparse.Namespace, pg: Any, redis_url: str, ap
     for n in range(k):
         data_dir = tmp / f"bot{k}-{n}"
         data_dir.mkdir()
-        bots.append(spawn([sys.executable, "-m", "bot", "run"],
+        profile = ([os.environ["S2PROF"], str(Path(args.profile) / f"bot{k}-{n}.prof")]
+                   if args.profile else ["-m", "bot"])
+        bots.append(spawn([sys.executable, *profile, "run"],
                           {**env, "BOT_TOKEN": f"{BOT_ID}:SCALE-bench-instance-{n}",
                            "DATA_DIR": str(data_dir)}, tmp / f"bot{k}-{n}.log"))
     busy0, total0 = cpu_busy()
@@ -255,6 +257,8 @@ def main() -> None:
     parser.add_argument("--instances", default="1,3", help="instance counts to run, in order")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per run")
     parser.add_argument("--log-level", default="WARNING", help="of the bots")
+    parser.add_argument("--profile", metavar="DIR",
+                        help="run each bot under cProfile, writing DIR/bot<K>-<n>.prof")
     parser.add_argument("--keep-logs", action="store_true",
                         help="keep the temporary directory with the bots' logs")
     args = parser.parse_args()

@@ -227,15 +227,17 @@ class BroadcastRepo:
         makes concurrent instances take disjoint rows instead of fighting over the same ones;
         SQLite serialises writers. Nothing is sent for a reserved row before `claim`."""
         running = exists().where(Broadcast.id == broadcast_id, Broadcast.status == "running")
-        ids = (
+        # A CTE, not `id IN (subquery)`: PostgreSQL may run such a subquery more than once
+        # and then update more than `limit` rows (measured: all 12 of 12 with limit 5).
+        picked = (
             select(Delivery.id)
             .where(Delivery.broadcast_id == broadcast_id, Delivery.status == "pending", running)
             .order_by(Delivery.id).limit(limit)
             .with_for_update(skip_locked=True)
+            .cte("picked")
         )
         taken = await self.session.execute(
-            update(Delivery).where(Delivery.id.in_(ids.scalar_subquery()),
-                                   Delivery.status == "pending")
+            update(Delivery).where(Delivery.id == picked.c.id, Delivery.status == "pending")
             .values(status="reserved", claimed_at=now)
             .returning(Delivery.id)
             .execution_options(synchronize_session=False)

@@ -202,8 +202,10 @@ class BroadcastEngine:
                 b = await repos.broadcasts.get(broadcast_id)
         if b is not None:
             async with self.pool() as session:
-                # Reconcile a crashed run at once rather than after `stale_after`.
-                if await self.repos(session).broadcasts.expire_claims(b.id, self.started_at):
+                # Reconcile a crashed run at once rather than after `stale_after`, and any
+                # instance's claims and reservations older than the lease.
+                before = max(self.started_at, now - self.stale_after)
+                if await self.repos(session).broadcasts.expire_claims(b.id, before):
                     await session.commit()
             await self.reporter.open(b)
         return b

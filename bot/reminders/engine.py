@@ -74,10 +74,16 @@ def claim_timeout(scan_seconds: float) -> timedelta:
     return timedelta(seconds=min(max(30 * scan_seconds, 20.0), 600.0))
 
 
+# Users per claim at most. Small claims spread a scan's users over the instances: each takes
+# a claim, sends it and takes the next, while the others take the claims in between (with
+# 1000 one instance took a whole scan and the others idled: benchmarks/scale.py).
+CLAIM_USERS = 64
+
+
 def claim_batch_users(rps: float, timeout: timedelta) -> int:
     """Users per claim: what the pacer sends in a quarter of the claim budget (timeout / 2),
-    so a batch's last message still goes out on a young claim; at most 1000 per transaction."""
-    return max(1, min(1000, int(rps * timeout.total_seconds() / 8)))
+    so a batch's last message still goes out on a young claim; at most CLAIM_USERS."""
+    return max(1, min(CLAIM_USERS, int(rps * timeout.total_seconds() / 8)))
 
 
 @lru_cache(maxsize=4096)
