@@ -185,9 +185,10 @@ async def run_once(k: int, args: argparse.Namespace, pg: Any, redis_url: str, ap
     for n in range(k):
         data_dir = tmp / f"bot{k}-{n}"
         data_dir.mkdir()
-        profile = ([os.environ["S2PROF"], str(Path(args.profile) / f"bot{k}-{n}.prof")]
-                   if args.profile else ["-m", "bot"])
-        bots.append(spawn([sys.executable, *profile, "run"],
+        # cProfile (wall-clock times: time spent waiting shows up too) until the bot stops.
+        profile = (["-m", "cProfile", "-o", str(Path(args.profile) / f"bot{k}-{n}.prof")]
+                   if args.profile else [])
+        bots.append(spawn([sys.executable, *profile, "-m", "bot", "run"],
                           {**env, "BOT_TOKEN": f"{BOT_ID}:SCALE-bench-instance-{n}",
                            "DATA_DIR": str(data_dir)}, tmp / f"bot{k}-{n}.log"))
     busy0, total0 = cpu_busy()

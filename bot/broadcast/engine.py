@@ -1,21 +1,25 @@
 """The delivery engine: persisted recipients, paced concurrent workers, resumable, never twice.
 
-Each delivery row goes pending → claimed (committed) → one send → sent/blocked/… (committed).
-A worker claims one row, then waits for its pacer slot and sends, so each worker holds at most
-one claim in the window between "claimed" and "the row says sent". If the process dies there
-(kill -9, power loss), the row stays `claimed`; once older than `stale_after` it becomes `unknown`
-and is never sent again. A network error in the middle of the request (timeout, dropped
-connection, 5xx) is the same window without a crash: the row is `unknown` at once, not re-sent.
-So a recipient gets a broadcast at most once; at most one message per worker may be missed in a
-crash. A connection that could not even be opened sent nothing: retried a few times, then the
-row goes back to `pending`. Everything still `pending` is picked up by the next run (scheduler
-job at start-up and every minute), so a restart skips nobody else.
+Each delivery row goes pending → reserved (a batch, one statement) → claimed (committed) → one
+send → sent/blocked/… (written with other outcomes, FLUSH_EVERY rows or FLUSH_SECONDS at a time).
+A worker claims one reserved row, then waits for its pacer slot and sends, so each worker holds
+at most one claim whose send may be in flight. If the process dies (kill -9, power loss), that
+row stays `claimed`; once older than `stale_after` it becomes `unknown` and is never sent again
+(so does a sent row whose outcome was not written yet: its recipient has it). A network error in
+the middle of the request (timeout, dropped connection, 5xx) is the same window without a crash:
+the row is `unknown` at once, not re-sent. So a recipient gets a broadcast at most once; at most
+one message per worker may be missed in a crash. A connection that could not even be opened sent
+nothing: retried a few times, then the row goes back to `pending`. Everything still `pending` is
+picked up by the next run (scheduler job at start-up and every minute), so a restart skips
+nobody else.
 
 Several instances run the same broadcast side by side (each resumes running broadcasts every
-minute): the claim is a conditional UPDATE, so each row goes to exactly one of them. A dead
-instance's claims outlive it by `stale_after` (the lease), then become `unknown` as above. A
+minute): a reservation is one `UPDATE … FOR UPDATE SKIP LOCKED` on PostgreSQL, so instances take
+disjoint batches (before, each read the same pending rows in the same order and they fought over
+every row, measured by benchmarks/scale.py). A dead instance's reservations were never sent: after
+`stale_after` (the lease) they go back to `pending`; its claims become `unknown` as above. A
 graceful shutdown (`stop`, a `Lifecycle.on_shutdown` hook) takes no new rows, lets the sends in
-flight finish, and hands back (to `pending`) any row it claimed but never started to send.
+flight finish, and hands back (to `pending`) any row it reserved or claimed but never sent.
 """
 
 from __future__ import annotations

@@ -6,9 +6,10 @@ Every scan (APScheduler, every settings.reminder_scan_seconds):
 3. per user, keeps the newest row per (key, kind) and marks superseded / too-late ones
    'skipped' (after downtime: one catch-up message, not a burst of stale ones);
 4. for users who consented, are not blocked and are inside their delivery window, claims the
-   rows atomically (UPDATE ... WHERE status='pending' + read-back by token), commits, sends one
-   message per user (paced, 429/403 handled; `senders` users at a time, SENDERS in the bot) and
-   marks that user's rows 'sent' in its own commit.
+   rows atomically (at most CLAIM_USERS users per claim), commits, reads the claim's users and
+   keys `senders` × 4 at a time in one transaction, sends one message per user (paced, 429/403
+   handled; `senders` users at a time, SENDERS in the bot) and marks that user's rows 'sent' in
+   its own commit.
 
 Crash semantics — AT-LEAST-ONCE for the messages in flight. A claim commits before the
 send and 'sent' commits right after it. A crash between claim and send leaves rows 'claimed';
