@@ -194,9 +194,12 @@ async def run_once(k: int, args: argparse.Namespace, pg: Any, redis_url: str, ap
     busy0, total0 = cpu_busy()
     launched = time.monotonic()
     remaining = (-1, -1)
+    cpu_at_first: list[float] | None = None  # the bots' CPU once start-up is over
     try:
         while time.monotonic() - launched < args.timeout:
             await asyncio.sleep(1.0)
+            if cpu_at_first is None and (await api_call(api, "GET", "/stats"))["total"]:
+                cpu_at_first = [cpu_seconds(p.pid) for p in bots]
             dead = [p for p in bots if p.poll() is not None]
             if dead:
                 log = (tmp / f"bot{k}-{bots.index(dead[0])}.log").read_text(errors="replace")
@@ -207,6 +210,9 @@ async def run_once(k: int, args: argparse.Namespace, pg: Any, redis_url: str, ap
         wall = time.monotonic() - launched
         busy1, total1 = cpu_busy()
         bot_cpu = [round(cpu_seconds(p.pid), 1) for p in bots]
+        # CPU spent delivering: from the first second with a delivery to the end (start-up
+        # excluded; it includes up to a second of deliveries before the first sample).
+        delivering = sum(bot_cpu) - sum(cpu_at_first or [0.0])
     finally:
         stop(bots)
     stats = await api_call(api, "GET", "/stats")
@@ -221,14 +227,17 @@ async def run_once(k: int, args: argparse.Namespace, pg: Any, redis_url: str, ap
         "first_delivery_offsets_s": sorted(stats["first_by_token"].values()),
         "reminders_s": stats["span"].get("r"), "broadcast_s": stats["span"].get("b"),
         "machine_busy": round((busy1 - busy0) / max(total1 - total0, 1), 2),
-        "bot_cpu_s": bot_cpu, "db_status": await statuses(url),
+        "bot_cpu_s": bot_cpu, "bot_cpu_delivering_s": round(delivering, 1),
+        "cpu_ms_per_delivery": round(1000 * delivering / max(stats["total"], 1), 2),
+        "db_status": await statuses(url),
     }
     pg.drop_database(url.rsplit("/", 1)[1])
     print(f"[{k} instance(s)] {result['delivered']:,} of {work.expected:,} delivered in "
           f"{result['seconds']} s: {result['deliveries_per_s']:,.0f} deliveries/s; per instance "
           f"{result['per_instance']}; duplicates {counts['duplicates']}, lost {counts['lost']}, "
           f"unexpected {counts['unexpected']}; machine busy {result['machine_busy']:.0%}, "
-          f"bot CPU {bot_cpu} s")
+          f"bot CPU {bot_cpu} s, {result['cpu_ms_per_delivery']} ms per delivery after "
+          f"start-up")
     return result
 
 
