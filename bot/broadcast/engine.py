@@ -81,7 +81,8 @@ class Outcomes:
         if outcome in (Outcome.BLOCKED, Outcome.CHAT_NOT_FOUND):
             self.blocked.append(r.user_id)
         if len(self.rows) >= FLUSH_EVERY or time.monotonic() - self.first >= FLUSH_SECONDS:
-            await self.flush()
+            # Shielded: a worker cancelled at shutdown must not drop the rows it took to write.
+            await asyncio.shield(self.flush())
 
     async def flush(self, release: list[int] | None = None) -> None:
         async with self.lock:
