@@ -32,10 +32,13 @@ first; lost = expected (chat, kind) never delivered when the run ends. Each bot'
 and the whole machine's busy share during the run are printed with the CPU count: three
 processes on two cores cannot be three times faster, and on a machine others share too they
 may not be faster at all. Why the default N is 5,000 and not the issue's 200,000: here
-PostgreSQL, Redis, the fake API and the bots share 2 cores with other work, and one instance
-delivered 27–35 messages a second (each delivery is two or three short transactions), so
-200,000 would take two hours per run; 5,000 took 8 minutes for both runs and the set-ups
-(2026-12-03, load 8–9), a few minutes on a machine of its own. `--deliveries` sets N.
+PostgreSQL, Redis, the fake API and the bots share 2 cores with other work: one instance
+delivered 27–35 messages a second at load 8–9 and 119 at load 4–5 (2026-12-03, after the batch
+reservations; 5.9 ms of bot CPU per delivery after start-up, 7.2 ms before), so 200,000 would
+take 30 minutes to two hours per run; 5,000 took 3 minutes for both runs and the set-ups.
+bot_cpu_delivering_s is the bots' CPU from the first second with a delivery on (start-up, 5–8 s
+of CPU each, excluded); `--profile DIR` runs each bot under cProfile (wall-clock times).
+`--deliveries` sets N.
 The last line is one JSON object (CONTRACT.md).
 The bots, the fake API, Redis and PostgreSQL are stopped and their temporary directories
 removed when the benchmark ends, also on error, Ctrl-C or SIGTERM.
