@@ -32,10 +32,13 @@ first; lost = expected (chat, kind) never delivered when the run ends. Each bot'
 and the whole machine's busy share during the run are printed with the CPU count: three
 processes on two cores cannot be three times faster, and on a machine others share too they
 may not be faster at all. Why the default N is 5,000 and not the issue's 200,000: here
-PostgreSQL, Redis, the fake API and the bots share 2 cores with other work, and one instance
-delivered 27–35 messages a second (each delivery is two or three short transactions), so
-200,000 would take two hours per run; 5,000 took 8 minutes for both runs and the set-ups
-(2026-12-03, load 8–9), a few minutes on a machine of its own. `--deliveries` sets N.
+PostgreSQL, Redis, the fake API and the bots share 2 cores with other work: one instance
+delivered 27–35 messages a second at load 8–9 and 119 at load 4–5 (2026-12-03, after the batch
+reservations; 5.9 ms of bot CPU per delivery after start-up, 7.2 ms before), so 200,000 would
+take 30 minutes to two hours per run; 5,000 took 3 minutes for both runs and the set-ups.
+bot_cpu_delivering_s is the bots' CPU from the first second with a delivery on (start-up, 5–8 s
+of CPU each, excluded); `--profile DIR` runs each bot under cProfile (wall-clock times).
+`--deliveries` sets N.
 The last line is one JSON object (CONTRACT.md).
 The bots, the fake API, Redis and PostgreSQL are stopped and their temporary directories
 removed when the benchmark ends, also on error, Ctrl-C or SIGTERM.
@@ -119,7 +122,7 @@ async def open_work(url: str) -> tuple[int, int]:
     try:
         reminders = await conn.fetchval("SELECT count(*) FROM reminders WHERE status='pending'")
         deliveries = await conn.fetchval(
-            "SELECT count(*) FROM deliveries WHERE status IN ('pending', 'claimed')")
+            "SELECT count(*) FROM deliveries WHERE status IN ('pending', 'reserved', 'claimed')")
     finally:
         await conn.close()
     return int(reminders), int(deliveries)
@@ -185,15 +188,21 @@ async def run_once(k: int, args: argparse.Namespace, pg: Any, redis_url: str, ap
     for n in range(k):
         data_dir = tmp / f"bot{k}-{n}"
         data_dir.mkdir()
-        bots.append(spawn([sys.executable, "-m", "bot", "run"],
+        # cProfile (wall-clock times: time spent waiting shows up too) until the bot stops.
+        profile = (["-m", "cProfile", "-o", str(Path(args.profile) / f"bot{k}-{n}.prof")]
+                   if args.profile else [])
+        bots.append(spawn([sys.executable, *profile, "-m", "bot", "run"],
                           {**env, "BOT_TOKEN": f"{BOT_ID}:SCALE-bench-instance-{n}",
                            "DATA_DIR": str(data_dir)}, tmp / f"bot{k}-{n}.log"))
     busy0, total0 = cpu_busy()
     launched = time.monotonic()
     remaining = (-1, -1)
+    cpu_at_first: list[float] | None = None  # the bots' CPU once start-up is over
     try:
         while time.monotonic() - launched < args.timeout:
             await asyncio.sleep(1.0)
+            if cpu_at_first is None and (await api_call(api, "GET", "/stats"))["total"]:
+                cpu_at_first = [cpu_seconds(p.pid) for p in bots]
             dead = [p for p in bots if p.poll() is not None]
             if dead:
                 log = (tmp / f"bot{k}-{bots.index(dead[0])}.log").read_text(errors="replace")
@@ -204,6 +213,9 @@ async def run_once(k: int, args: argparse.Namespace, pg: Any, redis_url: str, ap
         wall = time.monotonic() - launched
         busy1, total1 = cpu_busy()
         bot_cpu = [round(cpu_seconds(p.pid), 1) for p in bots]
+        # CPU spent delivering: from the first second with a delivery to the end (start-up
+        # excluded; it includes up to a second of deliveries before the first sample).
+        delivering = sum(bot_cpu) - sum(cpu_at_first or [0.0])
     finally:
         stop(bots)
     stats = await api_call(api, "GET", "/stats")
@@ -218,14 +230,17 @@ async def run_once(k: int, args: argparse.Namespace, pg: Any, redis_url: str, ap
         "first_delivery_offsets_s": sorted(stats["first_by_token"].values()),
         "reminders_s": stats["span"].get("r"), "broadcast_s": stats["span"].get("b"),
         "machine_busy": round((busy1 - busy0) / max(total1 - total0, 1), 2),
-        "bot_cpu_s": bot_cpu, "db_status": await statuses(url),
+        "bot_cpu_s": bot_cpu, "bot_cpu_delivering_s": round(delivering, 1),
+        "cpu_ms_per_delivery": round(1000 * delivering / max(stats["total"], 1), 2),
+        "db_status": await statuses(url),
     }
     pg.drop_database(url.rsplit("/", 1)[1])
     print(f"[{k} instance(s)] {result['delivered']:,} of {work.expected:,} delivered in "
           f"{result['seconds']} s: {result['deliveries_per_s']:,.0f} deliveries/s; per instance "
           f"{result['per_instance']}; duplicates {counts['duplicates']}, lost {counts['lost']}, "
           f"unexpected {counts['unexpected']}; machine busy {result['machine_busy']:.0%}, "
-          f"bot CPU {bot_cpu} s")
+          f"bot CPU {bot_cpu} s, {result['cpu_ms_per_delivery']} ms per delivery after "
+          f"start-up")
     return result
 
 
@@ -255,6 +270,8 @@ def main() -> None:
     parser.add_argument("--instances", default="1,3", help="instance counts to run, in order")
     parser.add_argument("--timeout", type=float, default=900.0, help="seconds per run")
     parser.add_argument("--log-level", default="WARNING", help="of the bots")
+    parser.add_argument("--profile", metavar="DIR",
+                        help="run each bot under cProfile, writing DIR/bot<K>-<n>.prof")
     parser.add_argument("--keep-logs", action="store_true",
                         help="keep the temporary directory with the bots' logs")
     args = parser.parse_args()

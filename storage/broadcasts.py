@@ -1,10 +1,11 @@
 """Broadcasts and their deliveries: one row per recipient, claimed before each send.
 
-Delivery status: pending → claimed → sent | failed | blocked | missing | unknown (a network error
-mid-send) | pending (Telegram does not have it); claimed rows whose sender died become `unknown`
-too (never re-sent: see bot/broadcast/engine.py), and pending rows become
-`cancelled` or `excluded` (the user opted out or blocked the bot after the audience was fixed).
-A pending row's `claimed_at` is a reservation: the instance pacing it (`reserve`), until a lease.
+Delivery status: pending → reserved (taken in a batch by one instance, nothing sent yet) →
+claimed (this row's send is about to start) → sent | failed | blocked | missing | unknown (a
+network error mid-send) | pending (Telegram does not have it); claimed rows whose sender died
+become `unknown` too (never re-sent: see bot/broadcast/engine.py), reserved ones go back to
+`pending`, and pending or reserved rows become `cancelled` or `excluded` (the user opted out or
+blocked the bot after the audience was fixed).
 """
 
 from __future__ import annotations
@@ -13,13 +14,14 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, exists, func, insert, literal, or_, select, update
+from sqlalchemy import ColumnElement, case, exists, func, insert, literal, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.encryption import FieldCipher
 from storage.models import AuditEntry, Broadcast, Delivery, SigningKey, User
 
 ACTIVE = ("scheduled", "running")
+OPEN_DELIVERY = ("pending", "reserved", "claimed")
 DONE_DELIVERY = ("sent", "failed", "blocked", "missing", "unknown", "cancelled", "excluded")
 
 
@@ -81,17 +83,12 @@ class Counts:
 
     @property
     def remaining(self) -> int:
-        return self["pending"] + self["claimed"]
+        return self["pending"] + self["reserved"] + self["claimed"]
 
     @property
     def failed(self) -> int:
         """Errors; `unknown` (the sender died mid-request) is reported apart."""
         return self["failed"] + self["missing"]
-
-
-def _free(before: datetime) -> ColumnElement[bool]:
-    """A pending row nobody reserved since `before`."""
-    return or_(Delivery.claimed_at.is_(None), Delivery.claimed_at < before)
 
 
 def reachable() -> list[ColumnElement[bool]]:
@@ -202,63 +199,70 @@ class BroadcastRepo:
         )
         await self.session.execute(
             update(Delivery).where(Delivery.broadcast_id == broadcast_id,
-                                   Delivery.status == "pending").values(status="cancelled")
+                                   Delivery.status.in_(("pending", "reserved")))
+            .values(status="cancelled")
         )
         return bool(moved.rowcount)  # type: ignore[attr-defined]
 
     async def next_recipients(
-        self, broadcast_id: int, after_id: int, limit: int, free_before: datetime | None = None
+        self, broadcast_id: int, after_id: int, limit: int
     ) -> list[Recipient]:
-        """Pending rows after `after_id`; with `free_before`, only those nobody reserved since
-        (see reserve)."""
-        query = (
+        rows = await self.session.execute(
             select(Delivery.id, User.id, User.tg_id_enc, User.language,
                    User.consent_at.is_not(None) & User.blocked_at.is_(None)
                    & User.broadcasts_opt_in)
             .join(User, User.id == Delivery.user_id)
             .where(Delivery.broadcast_id == broadcast_id, Delivery.status == "pending",
                    Delivery.id > after_id)
+            .order_by(Delivery.id).limit(limit)
         )
-        if free_before is not None:
-            query = query.where(_free(free_before))
-        rows = await self.session.execute(query.order_by(Delivery.id).limit(limit))
         return [
             Recipient(d, u, int(self.cipher.decrypt(enc, "users.tg_id")), lang, bool(ok))
             for d, u, enc, lang, ok in rows.all()
         ]
 
-    async def reserve(self, delivery_id: int, now: datetime, free_before: datetime) -> bool:
-        """Mark a pending row as being paced by this sender (`claimed_at` of a pending row), so
-        other instances skip it instead of spending a send slot on it too; False when someone
-        reserved or claimed it first. Only a hint: a reservation older than `free_before` is
-        void, and `claim` alone decides who sends."""
-        moved = await self.session.execute(
-            update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "pending",
-                                   _free(free_before))
-            .values(claimed_at=now)
+    async def reserve(self, broadcast_id: int, now: datetime, limit: int) -> list[Recipient]:
+        """Take up to `limit` pending rows of a running broadcast for this instance in ONE
+        statement (pending → reserved), in id order. On PostgreSQL `FOR UPDATE SKIP LOCKED`
+        makes concurrent instances take disjoint rows instead of fighting over the same ones;
+        SQLite serialises writers. Nothing is sent for a reserved row before `claim`."""
+        running = exists().where(Broadcast.id == broadcast_id, Broadcast.status == "running")
+        # A CTE, not `id IN (subquery)`: PostgreSQL may run such a subquery more than once
+        # and then update more than `limit` rows (measured: all 12 of 12 with limit 5).
+        picked = (
+            select(Delivery.id)
+            .where(Delivery.broadcast_id == broadcast_id, Delivery.status == "pending", running)
+            .order_by(Delivery.id).limit(limit)
+            .with_for_update(skip_locked=True)
+            .cte("picked")
         )
-        return moved.rowcount == 1  # type: ignore[attr-defined]
-
-    async def unreserve(self, delivery_id: int) -> None:
-        """Drop this sender's reservation of a row it did not claim after all."""
-        await self.session.execute(
-            update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "pending")
-            .values(claimed_at=None)
+        taken = await self.session.execute(
+            update(Delivery).where(Delivery.id == picked.c.id, Delivery.status == "pending")
+            .values(status="reserved", claimed_at=now)
+            .returning(Delivery.id)
+            .execution_options(synchronize_session=False)
         )
-
-    async def release_reservations(self, broadcast_id: int, before: datetime) -> int:
-        """Reservations older than `before` (of a sender that is gone): free at once."""
-        moved = await self.session.execute(
-            update(Delivery).where(Delivery.broadcast_id == broadcast_id,
-                                   Delivery.status == "pending", Delivery.claimed_at < before)
-            .values(claimed_at=None)
+        won = sorted(taken.scalars())
+        if not won:
+            return []
+        rows = await self.session.execute(
+            select(Delivery.id, User.id, User.tg_id_enc, User.language,
+                   User.consent_at.is_not(None) & User.blocked_at.is_(None)
+                   & User.broadcasts_opt_in)
+            .join(User, User.id == Delivery.user_id)
+            .where(Delivery.id.in_(won)).order_by(Delivery.id)
         )
-        return int(moved.rowcount or 0)  # type: ignore[attr-defined]
+        return [
+            Recipient(d, u, int(self.cipher.decrypt(enc, "users.tg_id")), lang, bool(ok))
+            for d, u, enc, lang, ok in rows.all()
+        ]
 
     async def claim(self, delivery_id: int, now: datetime) -> bool:
-        """pending → claimed; False when someone else has it (or it was cancelled)."""
+        """pending or reserved → claimed, right before its send; False when it is no longer
+        ours to send (cancelled, or handed back after the lease and taken by someone else)."""
         moved = await self.session.execute(
-            update(Delivery).where(Delivery.id == delivery_id, Delivery.status == "pending")
+            update(Delivery).where(Delivery.id == delivery_id,
+                                   Delivery.status.in_(("pending", "reserved")))
             .values(status="claimed", claimed_at=now, attempts=Delivery.attempts + 1)
         )
         return moved.rowcount == 1  # type: ignore[attr-defined]
@@ -267,23 +271,48 @@ class BroadcastRepo:
         self, delivery_id: int, status: str, now: datetime, error: str | None = None
     ) -> None:
         """Record the outcome of a claimed (or, for `excluded`, pending) delivery."""
-        if status not in (*DONE_DELIVERY, "pending"):
-            raise ValueError(f"not a delivery status: {status}")
-        values: dict[str, object] = {"status": status, "error": error,
-                                     "sent_at": now if status == "sent" else None}
-        if status == "pending":
-            values["claimed_at"] = None  # handed back: free for any sender at once
-        await self.session.execute(
-            update(Delivery).where(Delivery.id == delivery_id).values(**values)
+        await self.settle_many([(delivery_id, status, error)], now)
+
+    async def settle_many(
+        self, outcomes: list[tuple[int, str, str | None]], now: datetime
+    ) -> None:
+        """Record several outcomes (delivery id, status, error): one UPDATE per (status,
+        error), so a batch of sends costs one statement, not one transaction each."""
+        groups: dict[tuple[str, str | None], list[int]] = {}
+        for delivery_id, status, error in outcomes:
+            if status not in (*DONE_DELIVERY, "pending"):
+                raise ValueError(f"not a delivery status: {status}")
+            groups.setdefault((status, error), []).append(delivery_id)
+        for (status, error), ids in groups.items():
+            await self.session.execute(
+                update(Delivery).where(Delivery.id.in_(ids)).values(
+                    status=status, error=error, sent_at=now if status == "sent" else None
+                ).execution_options(synchronize_session=False)
+            )
+
+    async def release(self, delivery_ids: list[int]) -> int:
+        """Reserved rows this instance will not send (stopping): back to pending."""
+        if not delivery_ids:
+            return 0
+        moved = await self.session.execute(
+            update(Delivery).where(Delivery.id.in_(delivery_ids), Delivery.status == "reserved")
+            .values(status="pending").execution_options(synchronize_session=False)
         )
+        return int(moved.rowcount or 0)  # type: ignore[attr-defined]
 
     async def expire_claims(self, broadcast_id: int, before: datetime) -> int:
         """Claims older than `before` belong to a sender that died: the message may have gone
-        out, so they become `unknown` and are never sent again."""
+        out, so they become `unknown` and are never sent again. Reservations that old were
+        never sent: back to `pending`, for any instance to take (the lease)."""
         moved = await self.session.execute(
             update(Delivery).where(Delivery.broadcast_id == broadcast_id,
-                                   Delivery.status == "claimed", Delivery.claimed_at < before)
-            .values(status="unknown", error="sender stopped between claim and confirmation")
+                                   Delivery.status.in_(("claimed", "reserved")),
+                                   Delivery.claimed_at < before)
+            .values(
+                status=case((Delivery.status == "reserved", "pending"), else_="unknown"),
+                error=case((Delivery.status == "reserved", None),
+                           else_="sender stopped between claim and confirmation"),
+            )
         )
         return int(moved.rowcount or 0)  # type: ignore[attr-defined]
 
@@ -297,7 +326,7 @@ class BroadcastRepo:
     async def finish(self, broadcast_id: int, now: datetime) -> bool:
         """running → done once nothing is pending or claimed."""
         busy = exists().where(Delivery.broadcast_id == broadcast_id,
-                              Delivery.status.in_(("pending", "claimed")))
+                              Delivery.status.in_(OPEN_DELIVERY))
         moved = await self.session.execute(
             update(Broadcast).where(Broadcast.id == broadcast_id, Broadcast.status == "running",
                                     ~busy).values(status="done", finished_at=now)

@@ -88,6 +88,22 @@ class KeyRepo:
         ).all()
         return self._dto(row, list(renewals))
 
+    async def get_many_owned(self, owned: dict[int, int]) -> dict[int, KeyDTO]:
+        """Keys by id whose owner is the one given ({key id: user id}), in two queries (the
+        reminder scan loads a batch of users' keys at once); keys gone or not theirs are absent."""
+        if not owned:
+            return {}
+        rows = (await self.session.scalars(
+            select(SigningKey).where(SigningKey.id.in_(list(owned)))
+        )).all()
+        renewals: dict[int, list[KeyRenewal]] = {}
+        for r in await self.session.scalars(
+            select(KeyRenewal).where(KeyRenewal.key_id.in_(list(owned))).order_by(KeyRenewal.id)
+        ):
+            renewals.setdefault(r.key_id, []).append(r)
+        return {row.id: self._dto(row, renewals.get(row.id, [])) for row in rows
+                if owned[row.id] == row.user_id}
+
     async def list_for_user(self, user_id: int) -> list[KeyDTO]:
         rows = await self.session.scalars(
             select(SigningKey)

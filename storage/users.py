@@ -56,6 +56,13 @@ class UserRepo:
         row = await self.session.get(User, user_id)
         return None if row is None else self._dto(row)
 
+    async def get_many(self, user_ids: list[int]) -> dict[int, UserDTO]:
+        """Users by id in one query (absent ids are left out)."""
+        if not user_ids:
+            return {}
+        rows = await self.session.scalars(select(User).where(User.id.in_(user_ids)))
+        return {row.id: self._dto(row) for row in rows}
+
     async def create(
         self, tg_id: int, language: str, timezone: str, now: datetime, consent: bool
     ) -> UserDTO:

@@ -1,33 +1,32 @@
 """The delivery engine: persisted recipients, paced concurrent workers, resumable, never twice.
 
-Each delivery row goes pending → claimed (committed) → one send → sent/blocked/… (committed).
-The claim is taken right after the pacer grants a slot, so only the message in flight sits in
-the window between "Telegram accepted it" and "the row says sent". If the process dies there
-(kill -9, power loss), the row stays `claimed`; once older than `stale_after` it becomes `unknown`
-and is never sent again. A network error in the middle of the request (timeout, dropped
-connection, 5xx) is the same window without a crash: the row is `unknown` at once, not re-sent.
-So a recipient gets a broadcast at most once; at most one message per worker may be missed in a
-crash. A connection that could not even be opened sent nothing: retried a few times, then the
-row goes back to `pending`. Everything still `pending` is picked up by the next run (scheduler
-job at start-up and every minute), so a restart skips nobody else.
+Each delivery row goes pending → reserved (a batch, one statement) → claimed (committed) → one
+send → sent/blocked/… (written with other outcomes, FLUSH_EVERY rows or FLUSH_SECONDS at a time).
+A worker claims one reserved row, then waits for its pacer slot and sends, so each worker holds
+at most one claim whose send may be in flight. If the process dies (kill -9, power loss), that
+row stays `claimed`; once older than `stale_after` it becomes `unknown` and is never sent again
+(so does a sent row whose outcome was not written yet: its recipient has it). A network error in
+the middle of the request (timeout, dropped connection, 5xx) is the same window without a crash:
+the row is `unknown` at once, not re-sent. So a recipient gets a broadcast at most once; at most
+one message per worker may be missed in a crash. A connection that could not even be opened sent
+nothing: retried a few times, then the row goes back to `pending`. Everything still `pending` is
+picked up by the next run (scheduler job at start-up and every minute), so a restart skips
+nobody else.
 
 Several instances run the same broadcast side by side (each resumes running broadcasts every
-minute): the claim is a conditional UPDATE, so each row goes to exactly one of them. Before it
-waits for the pacer, a worker reserves its row (a timestamp on the pending row) and the others
-skip reserved rows: without that, every instance paced every row and all but one threw their
-send slot away, so N instances sent at 1/N of SEND_RPS. A reservation is only a hint (the claim
-still decides); a dead instance's reservations lapse after the lease and the rows are sent. A dead
-instance's claims outlive it by `stale_after` (the lease, CLAIM_LEASE_SECONDS), then become
-`unknown` as above; an instance whose run ends while such claims remain looks again right after
-the lease, so the broadcast finishes without waiting for the next resume. A
+minute): a reservation is one `UPDATE … FOR UPDATE SKIP LOCKED` on PostgreSQL, so instances take
+disjoint batches (before, each read the same pending rows in the same order and they fought over
+every row, measured by benchmarks/scale.py). A dead instance's reservations were never sent: after
+`stale_after` (the lease) they go back to `pending`; its claims become `unknown` as above. A
 graceful shutdown (`stop`, a `Lifecycle.on_shutdown` hook) takes no new rows, lets the sends in
-flight finish, and hands back (to `pending`) any row it claimed but never started to send.
+flight finish, and hands back (to `pending`) any row it reserved or claimed but never sent.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from dataclasses import replace
 from datetime import timedelta
 from zoneinfo import ZoneInfo
@@ -47,7 +46,9 @@ from storage.repositories import Repos
 
 logger = logging.getLogger(__name__)
 
-BATCH = 200
+# Outcomes written together (see Outcomes): at most this many rows, or this old.
+FLUSH_EVERY = 16
+FLUSH_SECONDS = 0.5
 # A long 429 storm hands the row back to the queue instead of holding its claim; a connection
 # that cannot be opened is retried briefly. Network errors mid-request are never retried.
 POLICY = Policy(max_attempts=9, connect_retries=3, backoff=0.5)
@@ -59,6 +60,45 @@ STATUS = {
     Outcome.UNKNOWN: "unknown",  # Telegram may have it: never sent again
     Outcome.RETRY_LATER: "pending",  # Telegram does not have it: the next run sends it
 }
+
+
+class Outcomes:
+    """Outcomes of one run's sends, written together: one transaction per FLUSH_EVERY rows (or
+    FLUSH_SECONDS) instead of one per message. Until written a sent row still reads `claimed`,
+    so a crash there reports it `unknown` (it was sent: the recipient has it, never twice)."""
+
+    def __init__(self, engine: BroadcastEngine) -> None:
+        self.engine = engine
+        self.rows: list[tuple[int, str, str | None]] = []
+        self.blocked: list[int] = []
+        self.first = 0.0
+        self.lock = asyncio.Lock()
+
+    async def add(self, r: Recipient, status: str, error: str | None, outcome: Outcome) -> None:
+        if not self.rows:
+            self.first = time.monotonic()
+        self.rows.append((r.delivery_id, status, error))
+        if outcome in (Outcome.BLOCKED, Outcome.CHAT_NOT_FOUND):
+            self.blocked.append(r.user_id)
+        if len(self.rows) >= FLUSH_EVERY or time.monotonic() - self.first >= FLUSH_SECONDS:
+            # Shielded: a worker cancelled at shutdown must not drop the rows it took to write.
+            await asyncio.shield(self.flush())
+
+    async def flush(self, release: list[int] | None = None) -> None:
+        async with self.lock:
+            rows, blocked = self.rows, self.blocked
+            self.rows, self.blocked = [], []
+            if not rows and not release:
+                return
+            now = self.engine.clock()
+            async with self.engine.pool() as session:
+                repos = self.engine.repos(session)
+                await repos.broadcasts.settle_many(rows, now)
+                for user_id in blocked:
+                    await repos.users.mark_blocked(user_id, now)
+                if release:
+                    await repos.broadcasts.release(release)
+                await session.commit()
 
 
 class BroadcastEngine:
@@ -125,8 +165,11 @@ class BroadcastEngine:
         if b is None:
             return None
         queue: asyncio.Queue[Recipient | None] = asyncio.Queue(maxsize=self.workers * 4)
-        tasks = [asyncio.create_task(self._worker(b, queue)) for _ in range(self.workers)]
-        tasks.append(asyncio.create_task(self._produce(b.id, queue)))
+        held: set[int] = set()  # rows reserved by this run and not claimed yet
+        outcomes = Outcomes(self)
+        tasks = [asyncio.create_task(self._worker(b, queue, held, outcomes))
+                 for _ in range(self.workers)]
+        tasks.append(asyncio.create_task(self._produce(b.id, queue, held)))
         progress = asyncio.create_task(self.reporter.loop(b))
         try:
             # A dead task (a bug, or a simulated crash) must stop the run, not hang the queue.
@@ -136,10 +179,11 @@ class BroadcastEngine:
         finally:
             for task in (*tasks, progress):
                 task.cancel()
-            # Let them unwind (a shielded hand-back of a reserved row, a cancelled commit)
-            # before concluding or re-raising: nothing of this run may touch a delivery once
-            # run() has returned, and a stopped run leaves nothing reserved.
-            await asyncio.wait((*tasks, progress))
+            # A worker cancelled while waiting for its pacer slot hands its claimed row back
+            # (see _deliver); wait for that, so a stopped run leaves nothing claimed.
+            await asyncio.gather(*tasks, progress, return_exceptions=True)
+            # Outcomes not yet written, and reserved rows never started, go to the database.
+            await asyncio.shield(outcomes.flush(release=sorted(held)))
         counts = await self._conclude(b)
         if counts.remaining and not self.stopping:
             # Rows claimed or reserved by a sender that is gone (or still busy elsewhere): look
@@ -174,68 +218,65 @@ class BroadcastEngine:
                 b = await repos.broadcasts.get(broadcast_id)
         if b is not None:
             async with self.pool() as session:
-                # Reconcile a crashed run at once rather than after `stale_after`.
-                repo = self.repos(session).broadcasts
-                expired = await repo.expire_claims(b.id, self.started_at)
-                if expired + await repo.release_reservations(b.id, self.started_at):
+                # Reconcile a crashed run at once rather than after `stale_after`, and any
+                # instance's claims and reservations older than the lease.
+                before = max(self.started_at, now - self.stale_after)
+                if await self.repos(session).broadcasts.expire_claims(b.id, before):
                     await session.commit()
             await self.reporter.open(b)
         return b
 
-    async def _produce(self, broadcast_id: int, queue: asyncio.Queue[Recipient | None]) -> None:
-        after = 0
+    async def _produce(
+        self, broadcast_id: int, queue: asyncio.Queue[Recipient | None], held: set[int]
+    ) -> None:
         while True:
+            if self.stopping:
+                break  # workers finish what they hold; the rest stays pending
             async with self.pool() as session:
-                repos = self.repos(session)
-                b = await repos.broadcasts.get(broadcast_id)
-                if b is None or b.status != "running" or self.stopping:
-                    # Cancelled (or this process is stopping): workers finish what they hold.
-                    break
-                # Rows another instance is pacing are skipped, so no two instances spend a
-                # send slot on one row; a reservation outlives a dead instance by the lease.
-                batch = await repos.broadcasts.next_recipients(
-                    broadcast_id, after, BATCH, free_before=self.clock() - self.stale_after
+                # One statement takes a batch of rows no other instance has (SKIP LOCKED on
+                # PostgreSQL), only while the broadcast is running (a cancel stops it here).
+                batch = await self.repos(session).broadcasts.reserve(
+                    broadcast_id, self.clock(), self.workers * 4
                 )
+                await session.commit()
             if not batch:
                 break
+            held.update(r.delivery_id for r in batch)
             for recipient in batch:
                 await queue.put(recipient)
-            after = batch[-1].delivery_id
         for _ in range(self.workers):
             await queue.put(None)  # one stop signal per worker
 
-    async def _worker(self, b: BroadcastDTO, queue: asyncio.Queue[Recipient | None]) -> None:
+    async def _worker(
+        self, b: BroadcastDTO, queue: asyncio.Queue[Recipient | None], held: set[int],
+        outcomes: Outcomes,
+    ) -> None:
         while (recipient := await queue.get()) is not None:
             if self.stopping:
-                continue  # left pending for the next run (here or on another instance)
+                continue  # still reserved: handed back to pending when the run ends
             try:
-                await self._deliver(b, recipient)
+                await self._deliver(b, recipient, held, outcomes)
             except Exception as exc:  # noqa: BLE001 - one bad row must not stop the broadcast
                 # The row stays claimed and becomes `unknown`: better than a possible duplicate.
                 logger.error("broadcast %s delivery failed: %s", b.id, type(exc).__name__)
 
-    async def _deliver(self, b: BroadcastDTO, r: Recipient) -> None:
+    async def _deliver(
+        self, b: BroadcastDTO, r: Recipient, held: set[int], outcomes: Outcomes
+    ) -> None:
         if not r.eligible:
-            async with self.pool() as session:
-                await self.repos(session).broadcasts.settle(r.delivery_id, "excluded", self.clock())
-                await session.commit()
+            held.discard(r.delivery_id)
+            await outcomes.add(r, "excluded", None, Outcome.REJECTED)
             return
         policy = replace(self.policy, paid=b.paid)
+        # Claim, then wait for the pacer: the row's own transaction marks the one send that may
+        # be in flight (a crash leaves it `claimed` → `unknown`); a cancelled broadcast or a
+        # reservation another instance took over after the lease costs no pacer slot.
         async with self.pool() as session:
-            repo = self.repos(session).broadcasts
-            now = self.clock()
-            if not await repo.reserve(r.delivery_id, now, now - self.stale_after):
-                return  # another instance is pacing (or has sent) this row
+            claimed = await self.repos(session).broadcasts.claim(r.delivery_id, self.clock())
             await session.commit()
-        try:
-            await self.pacer.acquire(r.chat_id, paid=b.paid)
-        except asyncio.CancelledError:
-            await asyncio.shield(self._unreserve(r.delivery_id))
-            raise
-        async with self.pool() as session:
-            if not await self.repos(session).broadcasts.claim(r.delivery_id, self.clock()):
-                return  # another process took it, or the broadcast was cancelled
-            await session.commit()
+        held.discard(r.delivery_id)
+        if not claimed:
+            return
         started = False
 
         def go() -> bool:
@@ -247,28 +288,16 @@ class BroadcastEngine:
 
         try:
             result = await send_with_retry(
-                self.bot, self.pacer, r.chat_id, b.text(r.lang),
-                replace(policy, still_valid=go), acquired=True,
+                self.bot, self.pacer, r.chat_id, b.text(r.lang), replace(policy, still_valid=go)
             )
         except asyncio.CancelledError:
             if not started:  # no request went out: nothing to fear from sending it later
                 await asyncio.shield(self._settle(r.delivery_id, "pending"))
             raise
-        now = self.clock()
         status = STATUS[result.outcome]
         if status != "pending":
             self.metrics.broadcast_recipients.labels(status).inc()
-        async with self.pool() as session:
-            repos = self.repos(session)
-            await repos.broadcasts.settle(r.delivery_id, status, now, result.error)
-            if result.outcome in (Outcome.BLOCKED, Outcome.CHAT_NOT_FOUND):
-                await repos.users.mark_blocked(r.user_id, now)
-            await session.commit()
-
-    async def _unreserve(self, delivery_id: int) -> None:
-        async with self.pool() as session:
-            await self.repos(session).broadcasts.unreserve(delivery_id)
-            await session.commit()
+        await outcomes.add(r, status, result.error, result.outcome)
 
     async def _settle(self, delivery_id: int, status: str) -> None:
         async with self.pool() as session:

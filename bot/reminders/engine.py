@@ -6,9 +6,10 @@ Every scan (APScheduler, every settings.reminder_scan_seconds):
 3. per user, keeps the newest row per (key, kind) and marks superseded / too-late ones
    'skipped' (after downtime: one catch-up message, not a burst of stale ones);
 4. for users who consented, are not blocked and are inside their delivery window, claims the
-   rows atomically (UPDATE ... WHERE status='pending' + read-back by token), commits, sends one
-   message per user (paced, 429/403 handled; `senders` users at a time, SENDERS in the bot) and
-   marks that user's rows 'sent' in its own commit.
+   rows atomically (at most CLAIM_USERS users per claim), commits, reads the claim's users and
+   keys `senders` × 4 at a time in one transaction, sends one message per user (paced, 429/403
+   handled; `senders` users at a time, SENDERS in the bot) and marks that user's rows 'sent' in
+   its own commit.
 
 Crash semantics — AT-LEAST-ONCE for the messages in flight. A claim commits before the
 send and 'sent' commits right after it. A crash between claim and send leaves rows 'claimed';
@@ -74,10 +75,16 @@ def claim_timeout(scan_seconds: float) -> timedelta:
     return timedelta(seconds=min(max(30 * scan_seconds, 20.0), 600.0))
 
 
+# Users per claim at most. Small claims spread a scan's users over the instances: each takes
+# a claim, sends it and takes the next, while the others take the claims in between (with
+# 1000 one instance took a whole scan and the others idled: benchmarks/scale.py).
+CLAIM_USERS = 64
+
+
 def claim_batch_users(rps: float, timeout: timedelta) -> int:
     """Users per claim: what the pacer sends in a quarter of the claim budget (timeout / 2),
-    so a batch's last message still goes out on a young claim; at most 1000 per transaction."""
-    return max(1, min(1000, int(rps * timeout.total_seconds() / 8)))
+    so a batch's last message still goes out on a young claim; at most CLAIM_USERS."""
+    return max(1, min(CLAIM_USERS, int(rps * timeout.total_seconds() / 8)))
 
 
 @lru_cache(maxsize=4096)
@@ -206,9 +213,34 @@ class ReminderEngine:
 
     async def _send_claim(self, claim: Claim, now: datetime, report: ScanReport) -> bool:
         """Send a claim's messages, `senders` users at a time; True = stop the scan (Telegram
-        unreachable or too slow, or shutting down): no user is started after that."""
-        queue = iter(claim.by_user)
+        unreachable or too slow, or shutting down): no user is started after that. Users are
+        read a chunk at a time (`senders` × 4 in one transaction), just before their sends."""
+        users = list(claim.by_user)
         unsent: list[int] = []  # users whose rows go back to pending
+        halt = False
+        chunk = max(1, self.senders * 4)
+        for start in range(0, len(users), chunk):
+            part = users[start : start + chunk]
+            if halt or self.stopping():
+                unsent.extend(part)
+                if not halt:
+                    report.counts["stopped"] += 1  # as the sender loop counts a stop
+                halt = True
+                continue
+            halt = await self._send_users(claim, part, now, report, unsent)
+        if unsent:
+            rest = [r.id for u in unsent for r in claim.by_user[u]]
+            async with self.pool() as session:
+                await ReminderRepo(session).release(rest, claim.token)
+                await session.commit()
+        return halt
+
+    async def _send_users(
+        self, claim: Claim, users: list[int], now: datetime, report: ScanReport,
+        unsent: list[int],
+    ) -> bool:
+        ready = await self.sender.load(claim, users)
+        queue = iter(users)
         halt = False
 
         async def sender() -> None:
@@ -222,7 +254,7 @@ class ReminderEngine:
                     unsent.append(user_id)
                 else:
                     # "retry" has released this user's rows itself (ReminderSender.deliver).
-                    outcome = await self.sender.deliver(claim, user_id, now)
+                    outcome = await self.sender.deliver(claim, ready.get(user_id), now)
                     self._count(outcome)
                 report.counts[outcome] += 1
                 halt = halt or outcome in ("retry", "stopped")
@@ -236,11 +268,6 @@ class ReminderEngine:
             for task in others:  # one failed, or the scan is cancelled: none goes on alone
                 task.cancel()
             await asyncio.gather(*others, return_exceptions=True)
-        if unsent:
-            rest = [r.id for u in unsent for r in claim.by_user[u]]
-            async with self.pool() as session:
-                await ReminderRepo(session).release(rest, claim.token)
-                await session.commit()
         return halt
 
     def _count(self, outcome: str) -> None:

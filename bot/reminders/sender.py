@@ -72,6 +72,28 @@ def _still_relevant(r: DueReminder, key: KeyDTO | None, tz: str) -> bool:
     return True
 
 
+@dataclass(frozen=True)
+class Ready:
+    """One user's message to send: the user and the reminders still worth saying."""
+
+    user: UserDTO
+    items: list[Item]
+
+
+def _items(user: UserDTO, rows: Sequence[DueReminder], keys: dict[int, KeyDTO]) -> list[Item]:
+    items = [
+        Item(r, keys.get(r.key_id) if r.key_id is not None else None) for r in rows
+        if _still_relevant(r, keys.get(r.key_id) if r.key_id is not None else None,
+                           user.timezone)
+    ]
+    # A snooze and a due expiry stage of the same key say the same thing: keep one.
+    expiry_keys = {i.reminder.key_id for i in items if i.reminder.kind == ReminderKind.EXPIRY}
+    return [
+        i for i in items
+        if not (i.reminder.kind == ReminderKind.SNOOZE and i.reminder.key_id in expiry_keys)
+    ]
+
+
 class ReminderSender:
     def __init__(
         self, bot: Bot, pool: SessionPool, cipher: FieldCipher, translator: Translator,
@@ -83,17 +105,35 @@ class ReminderSender:
         # scanner never sends on a claim that another scanner may already have recovered.
         self.claim_budget = claim_budget
 
-    async def deliver(self, claim: Claim, user_id: int, now: datetime) -> str:
-        rows = claim.by_user[user_id]
+    async def load(self, claim: Claim, user_ids: Sequence[int]) -> dict[int, Ready]:
+        """What these users of a claim are to get, read in ONE transaction (users, keys and
+        renewals in a query each, not three per user) shortly before their sends; rows with
+        nothing left to say are closed as skipped in the same commit."""
         async with self.pool() as session:
             repos = Repos.build(session, self.cipher)
-            user = await repos.users.get(user_id)
-            items = await self._items(repos, user, rows)
-            dropped = [r.id for r in rows if r.id not in {i.reminder.id for i in items}]
+            users = await repos.users.get_many(list(user_ids))
+            owned = {r.key_id: u for u in user_ids if u in users
+                     for r in claim.by_user[u] if r.key_id is not None}
+            keys = await repos.keys.get_many_owned(owned)
+            ready: dict[int, Ready] = {}
+            dropped: list[int] = []
+            for user_id in user_ids:
+                user = users.get(user_id)
+                rows = claim.by_user[user_id]
+                items = [] if user is None else _items(user, rows, keys)
+                kept = {i.reminder.id for i in items}
+                dropped.extend(r.id for r in rows if r.id not in kept)
+                if user is not None and items:
+                    ready[user_id] = Ready(user, items)
             await repos.reminders.finish_claimed(dropped, claim.token, SKIPPED)
             await session.commit()
-        if user is None or not items:
+        return ready
+
+    async def deliver(self, claim: Claim, ready: Ready | None, now: datetime) -> str:
+        """Send one user's message (from `load`; None: nothing to say) and record the outcome."""
+        if ready is None:
             return "skipped"
+        user, items = ready.user, ready.items
         t = self.translator.for_lang(user.language)
         text, markup = render(t, items, now, user.timezone)
         outcome = await self._send(user.tg_id, text, markup, claim)
@@ -111,26 +151,6 @@ class ReminderSender:
                 await repos.reminders.release(ids, claim.token)
             await session.commit()
         return outcome
-
-    async def _items(
-        self, repos: Repos, user: UserDTO | None, rows: Sequence[DueReminder]
-    ) -> list[Item]:
-        if user is None:
-            return []
-        keys: dict[int, KeyDTO | None] = {}
-        items: list[Item] = []
-        for r in rows:
-            if r.key_id is not None and r.key_id not in keys:
-                keys[r.key_id] = await repos.keys.get_owned(user.id, r.key_id)
-            key = keys.get(r.key_id) if r.key_id is not None else None
-            if _still_relevant(r, key, user.timezone):
-                items.append(Item(r, key))
-        # A snooze and a due expiry stage of the same key say the same thing: keep one.
-        expiry_keys = {i.reminder.key_id for i in items if i.reminder.kind == ReminderKind.EXPIRY}
-        return [
-            i for i in items
-            if not (i.reminder.kind == ReminderKind.SNOOZE and i.reminder.key_id in expiry_keys)
-        ]
 
     async def _send(
         self, chat_id: int, text: str, markup: InlineKeyboardMarkup, claim: Claim

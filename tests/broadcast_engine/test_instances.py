@@ -124,29 +124,6 @@ async def test_instances_do_not_spend_slots_on_each_others_rows(
     assert pa.slots and pb.slots  # and both instances sent
 
 
-async def test_a_dead_instances_reservations_lapse_after_the_lease(
-    make_users: MakeUsers, pool: SessionPool, other_pool: SessionPool, cipher: FieldCipher,
-    translator: Translator, settings: Settings, clock: FakeClock,
-) -> None:
-    await make_users([500, 501, 502])
-    broadcast_id = await start(pool, cipher, clock)
-    async with pool() as session:
-        repos = Repos.build(session, cipher)
-        [first, *_] = await repos.broadcasts.next_recipients(broadcast_id, 0, 10)
-        # reserved, waiting for the pacer, when its process died
-        assert await repos.broadcasts.reserve(first.delivery_id, clock.now, clock.now)
-        await session.commit()
-    live, sl = instance(other_pool, cipher, translator, settings, clock,
-                        stale_after=timedelta(minutes=2))
-    counts = await live.run(broadcast_id)
-    assert counts is not None and counts.by_status == {"pending": 1, "sent": 2}
-    clock.advance(minutes=3)
-    counts = await live.run(broadcast_id)
-    # Never sent before: after the lease it is simply sent, not given up as unknown.
-    assert counts is not None and counts.by_status == {"sent": 3}
-    assert sorted(user_sends(sl)) == [500, 501, 502]
-
-
 async def test_a_dead_instance_claim_is_settled_after_the_lease(
     make_users: MakeUsers, pool: SessionPool, other_pool: SessionPool, cipher: FieldCipher,
     translator: Translator, settings: Settings, clock: FakeClock,
@@ -248,3 +225,67 @@ async def test_a_row_another_instance_took_costs_no_pacer_slot(
     await a.run(broadcast_id)
     assert user_sends(sa) == Counter({500: 1})
     assert pacer.slots == Counter({500: 1})
+
+
+async def test_batch_reservations_of_two_instances_are_disjoint(
+    make_users: MakeUsers, pool: SessionPool, other_pool: SessionPool, cipher: FieldCipher,
+    clock: FakeClock, backend_url: str,
+) -> None:
+    # Instances take batches of rows in one statement each; on PostgreSQL a batch another
+    # transaction still holds is skipped (SKIP LOCKED), not waited for or fought over.
+    await make_users(list(range(800, 812)))
+    broadcast_id = await start(pool, cipher, clock)
+    async with pool() as sa, other_pool() as sb:
+        a, b = Repos.build(sa, cipher).broadcasts, Repos.build(sb, cipher).broadcasts
+        first = await a.reserve(broadcast_id, clock.now, 5)
+        if not backend_url.startswith("postgresql"):
+            await sa.commit()  # SQLite has one writer at a time: B waits for A's commit
+        second = await b.reserve(broadcast_id, clock.now, 5)
+        await sa.commit()
+        await sb.commit()
+        third = await b.reserve(broadcast_id, clock.now, 5)
+        await sb.commit()
+    ids = [r.delivery_id for r in (*first, *second, *third)]
+    assert (len(first), len(second), len(third)) == (5, 5, 2)
+    assert len(set(ids)) == 12
+    assert sorted(r.chat_id for r in (*first, *second, *third)) == list(range(800, 812))
+    assert await statuses(pool, cipher, broadcast_id) == {"reserved": 12}
+
+
+async def test_a_dead_instance_reservation_is_sent_by_another_after_the_lease(
+    make_users: MakeUsers, pool: SessionPool, other_pool: SessionPool, cipher: FieldCipher,
+    translator: Translator, settings: Settings, clock: FakeClock,
+) -> None:
+    await make_users([900, 901, 902, 903])
+    broadcast_id = await start(pool, cipher, clock)
+    async with pool() as session:  # reserved two rows, then died before claiming either
+        assert len(await Repos.build(session, cipher).broadcasts.reserve(
+            broadcast_id, clock.now, 2)) == 2
+        await session.commit()
+    live, sl = instance(other_pool, cipher, translator, settings, clock,
+                        stale_after=timedelta(minutes=2))
+    counts = await live.run(broadcast_id)
+    assert counts is not None and counts.by_status == {"reserved": 2, "sent": 2}
+    clock.advance(minutes=3)
+    counts = await live.run(broadcast_id)
+    # Nothing was sent for a reservation: after the lease it is pending again and sent once.
+    assert counts is not None and counts.by_status == {"sent": 4}
+    got = user_sends(sl)
+    assert sorted(got) == [900, 901, 902, 903] and set(got.values()) == {1}
+
+
+async def test_cancel_drops_reserved_rows_unsent(
+    make_users: MakeUsers, pool: SessionPool, cipher: FieldCipher, translator: Translator,
+    settings: Settings, clock: FakeClock,
+) -> None:
+    await make_users([950, 951, 952])
+    broadcast_id = await start(pool, cipher, clock)
+    async with pool() as session:
+        repos = Repos.build(session, cipher)
+        held = await repos.broadcasts.reserve(broadcast_id, clock.now, 2)
+        assert await repos.broadcasts.cancel(broadcast_id, clock.now)
+        # A reservation is not a send: the instance holding it can no longer claim it.
+        assert not await repos.broadcasts.claim(held[0].delivery_id, clock.now)
+        assert await repos.broadcasts.reserve(broadcast_id, clock.now, 2) == []
+        await session.commit()
+    assert await statuses(pool, cipher, broadcast_id) == {"cancelled": 3}

@@ -14,7 +14,7 @@ from bot.config import Settings
 from bot.delivery import LocalPacer
 from bot.i18n import Translator
 from bot.job_context import JobContext
-from bot.reminders.engine import ReminderEngine
+from bot.reminders.engine import CLAIM_USERS, ReminderEngine, claim_batch_users
 from bot.scheduler import build_scheduler
 from storage.database import SessionPool
 from storage.encryption import FieldCipher
@@ -48,8 +48,10 @@ def test_every_sending_job_shares_the_context_pacer(
     assert scan.__self__.sender.pacer is pacer
     assert jobs["broadcast-resume"].func.__self__ is broadcasts and broadcasts.pacer is pacer
     assert jobs["weekly-tip"].args[0] is ctx
-    # Reminder claims are sized from the shared rate: 4 msg/s over a quarter of the budget.
-    assert scan.__self__.batch_users == int(4.0 * 600 / 8)
+    # Reminder claims are sized from the shared rate (a quarter of the budget), capped so
+    # several instances share a scan: 4 msg/s would allow 300 users, a claim takes 64.
+    assert scan.__self__.batch_users == CLAIM_USERS == 64
+    assert claim_batch_users(0.5, timedelta(minutes=10)) == int(0.5 * 600 / 8)
 
 
 def test_send_rps_setting_and_its_old_name(monkeypatch: pytest.MonkeyPatch) -> None:
