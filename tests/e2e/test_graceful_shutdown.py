@@ -5,22 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import signal
-import socket
 import time
 
 import aiohttp
 import pytest
 
 from bot.i18n import Translator
+from tests.infra.service import free_port
 from tests.infra.tta import BotProcess, TTAClient, html_to_text
 
 pytestmark = pytest.mark.e2e
 
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(params=["in-process", "redis"])

@@ -10,14 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.infra.tta import (
-    BotProcess,
-    TTAClient,
-    TTAServer,
-    free_port,
-    make_token,
-    tta_available,
-)
+from tests.infra.service import free_port
+from tests.infra.tta import BotProcess, TTAClient, TTAServer, make_token, tta_available
 
 pytestmark = pytest.mark.e2e
 

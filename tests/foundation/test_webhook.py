@@ -4,7 +4,6 @@ the answer."""
 from __future__ import annotations
 
 import asyncio
-import socket
 
 import aiohttp
 import pytest
@@ -15,13 +14,8 @@ from pydantic import SecretStr
 from bot.config import ConfigError, Settings
 from bot.i18n import Translator
 from bot.webhook import serve_webhook
+from tests.infra.service import free_port
 from tests.support.telegram import RecordingSession, UpdateFactory
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 async def test_webhook_serves_updates_with_secret(

@@ -43,7 +43,8 @@ from typing import Any
 
 import aiohttp
 
-from tests.infra.tta import BotProcess, free_port
+from tests.infra.service import Service, free_port
+from tests.infra.tta import BotProcess
 
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 Route = Callable[[dict[str, Any], int], int]  # (update, its number within the chat) -> instance
@@ -77,7 +78,7 @@ class Instance:
         return f"{self.base_url}/webhook"
 
 
-class BotCluster:
+class BotCluster(Service):
     """N webhook-mode bot processes sharing `env`; `workdir/bot<i>` is each one's cwd and log."""
 
     def __init__(
@@ -117,18 +118,6 @@ class BotCluster:
             self.instances.append(Instance(i, port, proc))
 
     # ------------------------------------------------------------------ lifecycle
-    def __enter__(self) -> BotCluster:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
     def start(self) -> None:
         started = time.monotonic()
         for inst in self.instances:

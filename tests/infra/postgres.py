@@ -23,7 +23,6 @@ import os
 import pwd
 import re
 import shutil
-import socket
 import subprocess
 import tempfile
 import threading
@@ -31,11 +30,12 @@ import time
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import pytest
 from sqlalchemy.engine import URL, make_url
+
+from tests.infra.service import Service, free_port
 
 ENV_URL = "KILT_TEST_PG_URL"
 TMPDIR_ENV = "KILT_TEST_PG_TMPDIR"
@@ -113,11 +113,6 @@ def data_parent(in_memory: bool = True) -> str | None:
     return "/tmp" if _is_root() else None
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 class _AdminConnection:
     """One asyncpg connection to the maintenance database, kept open on a private event loop in a
@@ -177,7 +172,7 @@ class _AdminConnection:
             self._loop = self._thread = None
 
 
-class PostgresServer:
+class PostgresServer(Service):
     """Context manager owning a PostgreSQL server (or an external one from KILT_TEST_PG_URL)."""
 
     def __init__(
@@ -202,18 +197,6 @@ class PostgresServer:
         self._version: int | None = None
 
     # ------------------------------------------------------------------ lifecycle
-    def __enter__(self) -> PostgresServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
-
     def start(self) -> None:
         started = time.monotonic()
         if self.external:

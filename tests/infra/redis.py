@@ -19,9 +19,10 @@ import tempfile
 import time
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from types import TracebackType
 
 import pytest
+
+from tests.infra.service import Service, free_port
 
 ENV_URL = "KILT_TEST_REDIS_URL"
 
@@ -39,11 +40,6 @@ def redis_available() -> tuple[bool, str]:
     )
 
 
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 def _answers_ping(port: int) -> bool:
     try:
@@ -54,7 +50,7 @@ def _answers_ping(port: int) -> bool:
         return False
 
 
-class RedisServer:
+class RedisServer(Service):
     """Context manager owning a redis-server process (or naming an external server)."""
 
     def __init__(self, start_timeout: float = 20.0) -> None:
@@ -67,18 +63,6 @@ class RedisServer:
     @property
     def url(self) -> str:
         return self.external or f"redis://127.0.0.1:{self.port}/0"
-
-    def __enter__(self) -> RedisServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def start(self) -> None:
         if self.external:

@@ -37,6 +37,8 @@ from typing import IO, Any
 import aiohttp
 import pytest
 
+from tests.infra.service import Service, free_port
+
 REPO = Path(__file__).resolve().parents[2]
 # TTA_SHARED_DIR: where shim.py and start_emulator.js are when not in ../shared/tta (a worktree).
 SHARED_TTA = Path(os.environ.get("TTA_SHARED_DIR") or REPO.parent / "shared" / "tta")
@@ -105,13 +107,6 @@ def ensure_emulator_installed(deps: Path | None = None) -> Path:
     return node_dir / "node_modules"
 
 
-def free_port() -> int:
-    import socket
-
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
 
 def make_token(bot_id: int | None = None) -> str:
     """A token in Telegram's `<bot id>:<secret>` shape (aiogram validates it)."""
@@ -140,7 +135,7 @@ def _tail(path: Path, chars: int = 4000) -> str:
 
 
 # ---------------------------------------------------------------------------------------- server
-class TTAServer:
+class TTAServer(Service):
     """Context manager running the emulator + shim on 127.0.0.1; `.base_url` is the shim."""
 
     def __init__(
@@ -176,18 +171,6 @@ class TTAServer:
     @property
     def emulator_url(self) -> str:
         return f"http://127.0.0.1:{self.emu_port}"
-
-    def __enter__(self) -> TTAServer:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     def start(self) -> None:
         started = time.monotonic()
@@ -793,7 +776,7 @@ class TTAClient:
 _TERMINATING = {signal.SIGKILL, signal.SIGTERM, signal.SIGINT, signal.SIGQUIT}
 
 
-class BotProcess:
+class BotProcess(Service):
     """The real bot as a child process: `python -m bot run` with `env` on top of os.environ,
     stdout+stderr appended to `log_path` (a marker line before each start)."""
 
@@ -816,18 +799,6 @@ class BotProcess:
         self.log_path: Path | None = Path(log_path) if log_path is not None else None
         self.starts = 0
         self._proc: subprocess.Popen[bytes] | None = None
-
-    def __enter__(self) -> BotProcess:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
-        self.stop()
 
     @property
     def pid(self) -> int | None:

@@ -9,7 +9,7 @@ import pytest
 
 from bot.config import ConfigError, Settings, load_settings
 from tests.foundation.test_config_cli import GOOD_TOKEN, run_cli
-from tests.infra.redis import free_port
+from tests.infra.service import free_port
 
 
 @pytest.mark.parametrize(
