@@ -39,7 +39,14 @@ from bot.context import Clock
 from bot.delivery import Outcome, Pacer, Policy, send_with_retry
 from bot.i18n import Translator
 from bot.metrics import Metrics
-from storage.broadcasts import BroadcastDTO, Counts, Recipient
+from storage.broadcasts import (
+    ACTIVE,
+    BroadcastDTO,
+    BroadcastStatus,
+    Counts,
+    DeliveryStatus,
+    Recipient,
+)
 from storage.database import SessionPool
 from storage.encryption import FieldCipher
 from storage.repositories import Repos
@@ -53,12 +60,12 @@ FLUSH_SECONDS = 0.5
 # that cannot be opened is retried briefly. Network errors mid-request are never retried.
 POLICY = Policy(max_attempts=9, connect_retries=3, backoff=0.5)
 STATUS = {
-    Outcome.SENT: "sent",
-    Outcome.BLOCKED: "blocked",
-    Outcome.CHAT_NOT_FOUND: "missing",
-    Outcome.REJECTED: "failed",
-    Outcome.UNKNOWN: "unknown",  # Telegram may have it: never sent again
-    Outcome.RETRY_LATER: "pending",  # Telegram does not have it: the next run sends it
+    Outcome.SENT: DeliveryStatus.SENT,
+    Outcome.BLOCKED: DeliveryStatus.BLOCKED,
+    Outcome.CHAT_NOT_FOUND: DeliveryStatus.MISSING,
+    Outcome.REJECTED: DeliveryStatus.FAILED,
+    Outcome.UNKNOWN: DeliveryStatus.UNKNOWN,  # Telegram may have it: never sent again
+    Outcome.RETRY_LATER: DeliveryStatus.PENDING,  # Telegram does not have it: the next run sends it
 }
 
 
@@ -202,9 +209,9 @@ class BroadcastEngine:
         async with self.pool() as session:
             repos = self.repos(session)
             b = await repos.broadcasts.get(broadcast_id)
-            if b is None or b.status not in ("scheduled", "running"):
+            if b is None or b.status not in ACTIVE:
                 return None
-            if b.status == "scheduled":
+            if b.status == BroadcastStatus.SCHEDULED:
                 if b.scheduled_at is not None and b.scheduled_at > now:
                     return None
                 today = now.astimezone(self.tz).date()
@@ -265,7 +272,7 @@ class BroadcastEngine:
     ) -> None:
         if not r.eligible:
             held.discard(r.delivery_id)
-            await outcomes.add(r, "excluded", None, Outcome.REJECTED)
+            await outcomes.add(r, DeliveryStatus.EXCLUDED, None, Outcome.REJECTED)
             return
         policy = replace(self.policy, paid=b.paid)
         # Claim, then wait for the pacer: the row's own transaction marks the one send that may
@@ -292,10 +299,10 @@ class BroadcastEngine:
             )
         except asyncio.CancelledError:
             if not started:  # no request went out: nothing to fear from sending it later
-                await asyncio.shield(self._settle(r.delivery_id, "pending"))
+                await asyncio.shield(self._settle(r.delivery_id, DeliveryStatus.PENDING))
             raise
         status = STATUS[result.outcome]
-        if status != "pending":
+        if status != DeliveryStatus.PENDING:
             self.metrics.broadcast_recipients.labels(status).inc()
         await outcomes.add(r, status, result.error, result.outcome)
 
