@@ -50,7 +50,11 @@ class WriteGate:
         try:
             # A task that writes on a second connection while its first one holds the gate
             # would wait forever; like SQLite's busy timeout, give up with "locked".
-            await asyncio.wait_for(lock.acquire(), self.timeout)
+            # asyncio.timeout, not wait_for: wait_for runs acquire() in a new task, so even a
+            # free gate cost the writer a full pass of the event loop while the gate was
+            # already taken for it: every other ready task ran first and writers queued up.
+            async with asyncio.timeout(self.timeout):
+                await lock.acquire()
         except TimeoutError:
             raise OperationalError(
                 "BEGIN", None, sqlite3.OperationalError("database is locked (write gate)")
