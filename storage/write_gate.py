@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -72,9 +74,31 @@ def _raw(connection: Any) -> object:
     return getattr(connection, "dbapi_connection", None) or connection
 
 
+# One gate per database file and process: engines of one process on the same file (two bot
+# instances in a test, a job's own engine) queue on it too. With the SQLite calls made in the
+# event loop thread (storage/sqlite_inline.py), a writer of a second engine that met the other
+# engine's open write transaction would otherwise block the loop in SQLite's busy handler, and
+# that transaction could never finish.
+# Keyed by thread too: an asyncio lock serves one event loop (Alembic migrates in a thread with
+# its own loop and engine).
+_GATES: dict[tuple[str, int], WriteGate] = {}
+
+
+def _gate_for(engine: AsyncEngine, timeout: float) -> WriteGate:
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return WriteGate(timeout)  # a private database (or a URI): nothing to share
+    key = (str(Path(database).expanduser().resolve()), threading.get_ident())
+    gate = _GATES.get(key)
+    if gate is None:
+        gate = _GATES[key] = WriteGate(timeout)
+    return gate
+
+
 def install_write_gate(engine: AsyncEngine, timeout: float) -> WriteGate:
-    """Attach a gate to a SQLite engine (see the module docstring)."""
-    gate = WriteGate(timeout)
+    """Attach a gate to a SQLite engine (see the module docstring); engines of this process on
+    the same database file share one gate (its timeout is the first engine's)."""
+    gate = _gate_for(engine, timeout)
     sync_engine = engine.sync_engine
     dialect = sync_engine.dialect
 

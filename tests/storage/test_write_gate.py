@@ -105,3 +105,29 @@ async def test_a_held_gate_is_waited_for_in_arrival_order() -> None:
     gate.release("first")
     await asyncio.gather(*tasks)
     assert order == ["b", "c", "d"]
+
+
+async def test_engines_on_one_file_share_the_gate(tmp_path: Path) -> None:
+    # Two instances of the bot in one process (tests) or a job's own engine: with the SQLite
+    # calls in the loop thread, the second engine's writer must queue, not block the loop.
+    from storage.database import create_engine
+
+    url = f"sqlite+aiosqlite:///{tmp_path}/shared.sqlite3"
+    first, second = create_engine(url), create_engine(url)
+    try:
+        async with first.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (id INTEGER PRIMARY KEY, n INTEGER)"))
+
+        async def writer(pool_n: int, n: int) -> None:
+            pool = create_session_pool(first if pool_n == 0 else second)
+            async with pool() as session:
+                await session.execute(text("INSERT INTO t (n) VALUES (:n)"), {"n": n})
+                await asyncio.sleep(0.001)  # the write transaction stays open across an await
+                await session.commit()
+
+        await asyncio.wait_for(asyncio.gather(*(writer(n % 2, n) for n in range(10))), 5)
+        async with first.connect() as conn:
+            assert (await conn.execute(text("SELECT count(*) FROM t"))).scalar() == 10
+    finally:
+        await first.dispose()
+        await second.dispose()
