@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import (
     create_async_engine,
 )
 
+from storage import sqlite_inline
 from storage.write_gate import install_write_gate
 
 if TYPE_CHECKING:
@@ -42,6 +43,10 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     _ensure_sqlite_dir(url)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"timeout": SQLITE_TIMEOUT})
+        if make_url(url).get_driver_name() == "aiosqlite":
+            # No worker-thread round trip per call (storage/sqlite_inline.py).
+            kwargs["connect_args"] = {"async_creator_fn": sqlite_inline.connect,
+                                      **kwargs["connect_args"]}
     # Under a burst, an update waits for a pooled connection instead of failing after the
     # default 30 s: a lost update is worse than a slow one.
     kwargs.setdefault("pool_timeout", 300)

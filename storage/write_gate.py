@@ -17,6 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
+import threading
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
@@ -50,7 +52,11 @@ class WriteGate:
         try:
             # A task that writes on a second connection while its first one holds the gate
             # would wait forever; like SQLite's busy timeout, give up with "locked".
-            await asyncio.wait_for(lock.acquire(), self.timeout)
+            # asyncio.timeout, not wait_for: wait_for runs acquire() in a new task, so even a
+            # free gate cost the writer a full pass of the event loop while the gate was
+            # already taken for it: every other ready task ran first and writers queued up.
+            async with asyncio.timeout(self.timeout):
+                await lock.acquire()
         except TimeoutError:
             raise OperationalError(
                 "BEGIN", None, sqlite3.OperationalError("database is locked (write gate)")
@@ -68,9 +74,31 @@ def _raw(connection: Any) -> object:
     return getattr(connection, "dbapi_connection", None) or connection
 
 
+# One gate per database file and process: engines of one process on the same file (two bot
+# instances in a test, a job's own engine) queue on it too. With the SQLite calls made in the
+# event loop thread (storage/sqlite_inline.py), a writer of a second engine that met the other
+# engine's open write transaction would otherwise block the loop in SQLite's busy handler, and
+# that transaction could never finish.
+# Keyed by thread too: an asyncio lock serves one event loop (Alembic migrates in a thread with
+# its own loop and engine).
+_GATES: dict[tuple[str, int], WriteGate] = {}
+
+
+def _gate_for(engine: AsyncEngine, timeout: float) -> WriteGate:
+    database = engine.url.database
+    if not database or database == ":memory:" or database.startswith("file:"):
+        return WriteGate(timeout)  # a private database (or a URI): nothing to share
+    key = (str(Path(database).expanduser().resolve()), threading.get_ident())
+    gate = _GATES.get(key)
+    if gate is None:
+        gate = _GATES[key] = WriteGate(timeout)
+    return gate
+
+
 def install_write_gate(engine: AsyncEngine, timeout: float) -> WriteGate:
-    """Attach a gate to a SQLite engine (see the module docstring)."""
-    gate = WriteGate(timeout)
+    """Attach a gate to a SQLite engine (see the module docstring); engines of this process on
+    the same database file share one gate (its timeout is the first engine's)."""
+    gate = _gate_for(engine, timeout)
     sync_engine = engine.sync_engine
     dialect = sync_engine.dialect
 
