@@ -160,7 +160,9 @@ async def test_resume_after_crash_skips_nobody_and_sends_nobody_twice(
         await engine.run(broadcast_id)
     session.failures.clear()
     before = await counts(pool, cipher, broadcast_id)
-    assert before["claimed"] >= 1 and before["sent"] <= 20
+    # Rows marked sent are messages Telegram accepted, never the one the crash interrupted
+    # (other workers' sends already under way may complete while the run is torn down).
+    assert before["claimed"] >= 1 and before["sent"] <= sends - 1
     assert before["claimed"] <= engine.workers  # the window: one message per worker at most
 
     clock.advance(minutes=5)  # the dead process's claims are stale now
