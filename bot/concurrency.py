@@ -146,7 +146,7 @@ class CommitBeforeSend(BaseRequestMiddleware):
         return await make_request(bot, method)
 
 
-def install_commit_before_send(bot: Bot) -> None:
-    """Idempotent: every bot that serves updates gets the hook once."""
-    if not any(isinstance(m, CommitBeforeSend) for m in bot.session.middleware):
-        bot.session.middleware(CommitBeforeSend())
+def install_request_middleware(bot: Bot, kind: type[BaseRequestMiddleware]) -> None:
+    """Idempotent: a bot that serves updates gets one `kind()` in its session's middleware."""
+    if not any(isinstance(m, kind) for m in bot.session.middleware):
+        bot.session.middleware(kind())

@@ -12,11 +12,11 @@ from aiogram import BaseMiddleware
 from aiogram.exceptions import TelegramBadRequest
 from aiogram.types import CallbackQuery, Message, TelegramObject, User
 
-from bot.concurrency import install_commit_before_send, update_transaction
+from bot.concurrency import CommitBeforeSend, install_request_middleware, update_transaction
 from bot.context import Clock, current_repos
 from bot.i18n import Translator, language_from_telegram
 from bot.keys.secrets import looks_like_private_key_text
-from bot.response_types import install_pin_response_types
+from bot.response_types import PinResponseTypes
 from storage.database import SessionPool
 from storage.encryption import FieldCipher
 from storage.repositories import Repos
@@ -37,8 +37,8 @@ class ContextMiddleware(BaseMiddleware):
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         tg_user: User | None = data.get("event_from_user")
         now = self.clock()
-        install_commit_before_send(data["bot"])
-        install_pin_response_types(data["bot"])
+        for kind in (CommitBeforeSend, PinResponseTypes):
+            install_request_middleware(data["bot"], kind)
         async with self.pool() as session, update_transaction(session):
             repos = Repos.build(session, self.cipher)
             user = await repos.users.get_by_tg(tg_user.id) if tg_user else None

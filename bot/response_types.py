@@ -36,8 +36,3 @@ class PinResponseTypes(BaseRequestMiddleware):
             _PINNED[returning] = Response[returning]  # type: ignore[valid-type]
         return await make_request(bot, method)
 
-
-def install_pin_response_types(bot: Bot) -> None:
-    """Idempotent, like install_commit_before_send."""
-    if not any(isinstance(m, PinResponseTypes) for m in bot.session.middleware):
-        bot.session.middleware(PinResponseTypes())
