@@ -69,6 +69,7 @@ def main() -> None:
                         database_url=url, data_dir=Path(sys.argv[1]))
     build_dispatcher(settings, create_session_pool(create_engine(url)),
                      FieldCipher(os.urandom(32)), translator, qa=qa)
+    bot.runtime.settle_heap()
     step("dispatcher")
     steps["total"] = round(time.perf_counter() - STARTED, 3)
     cpu["total"] = round(time.process_time(), 3)
