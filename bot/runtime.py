@@ -12,7 +12,6 @@ from functools import partial
 
 from aiogram import Bot, Dispatcher
 from aiogram.client.default import DefaultBotProperties
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
 
@@ -31,6 +30,7 @@ from bot.metrics import Metrics, install_api_metrics
 from bot.qa.service import build_service
 from bot.scheduler import build_scheduler
 from bot.startup import connect
+from bot.telegram_session import JsonBodySession
 from storage.database import create_engine, create_session_pool, migrate
 from storage.encryption import FieldCipher
 
@@ -46,9 +46,9 @@ GC_YOUNG_THRESHOLD = 10_000
 
 
 def make_bot(settings: Settings) -> Bot:
-    session = AiohttpSession()
+    session = JsonBodySession()
     if settings.telegram_api_url:
-        session = AiohttpSession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
+        session = JsonBodySession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
     return Bot(
         settings.require_token(),
         session=session,

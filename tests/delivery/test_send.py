@@ -9,7 +9,6 @@ from typing import Any
 
 import pytest
 from aiogram import Bot
-from aiogram.client.session.aiohttp import AiohttpSession
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.exceptions import (
     ClientDecodeError,
@@ -24,6 +23,7 @@ from aiogram.methods import SendMessage, TelegramMethod
 from aiogram.types import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot.delivery import Outcome, Pacer, Policy, send_with_retry
+from bot.telegram_session import JsonBodySession
 from tests.support.telegram import TOKEN, RecordingSession
 
 CHAT = 5001
@@ -168,7 +168,7 @@ def closed_port() -> int:
 
 async def real_bot(port: int, timeout: float = 5.0) -> Bot:
     api = TelegramAPIServer.from_base(f"http://127.0.0.1:{port}")
-    return Bot(TOKEN, session=AiohttpSession(api=api, timeout=timeout))
+    return Bot(TOKEN, session=JsonBodySession(api=api, timeout=timeout))
 
 
 @pytest.fixture
