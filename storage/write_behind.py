@@ -63,7 +63,9 @@ class WriteBehind:
     def queued(self, key: Hashable) -> bool:
         return key in self._keys
 
-    def __len__(self) -> int:
+    @property
+    def pending(self) -> int:
+        """Records queued now (a property, not __len__: an empty writer must stay truthy)."""
         return len(self._queue)
 
     async def add(self, record: LogRecord, session: AsyncSession) -> bool:

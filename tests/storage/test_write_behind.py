@@ -71,10 +71,10 @@ async def test_flushes_half_a_second_after_the_first_record(
 ) -> None:
     await ask(backend_pool, cipher, later, 2)
     await timer.advance(0.4)
-    assert await count(backend_pool, UnansweredQuestion) == 0 and len(later) == 2
+    assert await count(backend_pool, UnansweredQuestion) == 0 and later.pending == 2
     await timer.advance(0.1)
     await eventually(lambda: has(backend_pool, UnansweredQuestion, 2))
-    assert len(later) == 0
+    assert later.pending == 0
 
 
 async def has(pool: SessionPool, model: type[UnansweredQuestion] | type[Feedback], n: int) -> bool:
@@ -110,7 +110,7 @@ async def test_shutdown_flushes_and_later_records_are_written_inline(
     assert await count(backend_pool, UnansweredQuestion) == 2
     async with backend_pool() as s:
         await Repos.build(s, cipher).questions.log_unanswered(QUESTION, "kk", 0.1, NOW, later)
-        assert len(later) == 0  # in this session's transaction, not queued
+        assert later.pending == 0  # in this session's transaction, not queued
         await s.commit()
     assert await count(backend_pool, UnansweredQuestion) == 3
 
@@ -123,7 +123,7 @@ async def test_a_full_queue_writes_inline_in_the_callers_transaction(
         questions = Repos.build(s, cipher).questions
         for i in range(3):
             await questions.log_unanswered(f"{QUESTION} {i}", "kk", 0.1, NOW, small)
-        assert len(small) == 2
+        assert small.pending == 2
         assert await count(backend_pool, UnansweredQuestion) == 0  # not committed yet
         await s.commit()
     assert await count(backend_pool, UnansweredQuestion) == 1  # the overflow, not dropped
@@ -139,11 +139,11 @@ async def test_one_record_per_key_votes_checked_against_queue_and_table_forget_d
         repos = Repos.build(s, cipher)
         await repos.users.note_seen(user.id, NOW, later)
         await repos.users.note_seen(user.id, NOW + timedelta(seconds=1), later)  # a quick repeat
-        assert len(later) == 1
+        assert later.pending == 1
         assert await repos.questions.record_feedback("vote-2", "revoke", False, NOW, later)
         assert not await repos.questions.record_feedback("vote-2", "revoke", True, NOW, later)
         assert later.drop_owner(user.id) == 1  # /forget: the last-seen record goes
-        assert len(later) == 1
+        assert later.pending == 1
     await later.flush()
     assert await last_seen(backend_pool, cipher, user.id) == NOW - timedelta(days=3)
     async with backend_pool() as s:  # already stored: the table answers
@@ -176,8 +176,8 @@ async def test_a_failing_flush_is_retried_then_reported_not_dropped_silently(
     for attempt in range(1, MAX_ATTEMPTS):
         with pytest.raises(Exception):  # noqa: B017 - the backend's IntegrityError
             await later.flush()
-        assert len(later) == 2, attempt  # kept, in order, for the next try
+        assert later.pending == 2, attempt  # kept, in order, for the next try
     with caplog.at_level(logging.ERROR, "storage.write_behind"), pytest.raises(Exception):  # noqa: B017
         await later.flush()
-    assert len(later) == 0
+    assert later.pending == 0
     assert "gave up 2 log record(s)" in caplog.text
