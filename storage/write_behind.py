@@ -16,6 +16,7 @@ the caller's session, as before, and so it does with no pool (tests) or after `c
 from __future__ import annotations
 
 import asyncio
+import contextvars
 import logging
 from collections.abc import Awaitable, Callable, Hashable
 from dataclasses import dataclass
@@ -81,7 +82,11 @@ class WriteBehind:
         if len(self._queue) >= self.batch:
             self._full.set()
         if self._task is None or self._task.done():
-            self._task = asyncio.create_task(self._run(), name="write-behind")
+            # A context of its own, not the update's that happened to start it (its session,
+            # its correlation id in the logs).
+            self._task = asyncio.create_task(
+                self._run(), name="write-behind", context=contextvars.Context()
+            )
         return True
 
     def drop_owner(self, owner: int) -> int:
@@ -138,8 +143,8 @@ class WriteBehind:
                 full.cancel()
             try:
                 await self.flush()
-            except Exception:  # logged without the rows; the records are retried
-                logger.exception("writing queued log records failed")
+            except Exception as exc:  # the error's type only: its text quotes the rows
+                logger.error("writing queued log records failed (%s)", type(exc).__name__)
 
     async def close(self) -> None:
         """Graceful stop: no more queueing (later records are written inline), a last flush."""
@@ -155,8 +160,9 @@ class WriteBehind:
         while self._queue:
             try:
                 await self.flush()
-            except Exception:
-                logger.exception("writing queued log records at shutdown failed")
+            except Exception as exc:
+                logger.error("writing queued log records at shutdown failed (%s)",
+                             type(exc).__name__)
 
 
 async def write_now(record: LogRecord, session: AsyncSession) -> bool:

@@ -166,18 +166,24 @@ async def test_inline_vote_twice_is_refused_by_the_conflict_clause(
 
 
 async def test_a_failing_flush_is_retried_then_reported_not_dropped_silently(
-    backend_pool: SessionPool, cipher: FieldCipher, later: WriteBehind,
+    backend_pool: SessionPool, cipher: FieldCipher, later: WriteBehind, timer: ManualTimer,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     await ask(backend_pool, cipher, later, 1)
     good = later._queue[0]
-    broken = LogRecord(good.statement, {**good.params, "text_enc": None})  # NOT NULL
-    later._queue.append(broken)
-    for attempt in range(1, MAX_ATTEMPTS):
-        with pytest.raises(Exception):  # noqa: B017 - the backend's IntegrityError
-            await later.flush()
-        assert later.pending == 2, attempt  # kept, in order, for the next try
-    with caplog.at_level(logging.ERROR, "storage.write_behind"), pytest.raises(Exception):  # noqa: B017
-        await later.flush()
+    later._queue.append(LogRecord(good.statement, {**good.params, "text_enc": None}))  # NOT NULL
+
+    async def failed(times: int, retrying: bool = True) -> bool:
+        errors = [r for r in caplog.records if r.levelno >= logging.ERROR]
+        return len(errors) == times and timer.sleeping() == retrying  # waits for the next try
+
+    with caplog.at_level(logging.ERROR, "storage.write_behind"):
+        for attempt in range(1, MAX_ATTEMPTS):
+            await timer.advance(0.5)
+            await eventually(lambda attempt=attempt: failed(attempt))  # type: ignore[misc]
+            assert later.pending == 2  # kept, in order, for the next interval
+        await timer.advance(0.5)
+        await eventually(lambda: failed(MAX_ATTEMPTS + 1, retrying=False))  # and the give-up
     assert later.pending == 0
     assert "gave up 2 log record(s)" in caplog.text
+    assert "IntegrityError" in caplog.text and "text_enc" not in caplog.text  # no row values
