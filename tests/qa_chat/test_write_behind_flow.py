@@ -7,12 +7,13 @@ from __future__ import annotations
 
 from collections.abc import AsyncIterator
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from aiogram import Bot, Dispatcher
 from aiogram.methods import AnswerCallbackQuery
 from aiogram.types import InlineKeyboardMarkup
-from sqlalchemy import select, update
+from sqlalchemy import event, select, update
 
 from bot.app import build_dispatcher
 from bot.broadcast.engine import BroadcastEngine
@@ -150,3 +151,30 @@ async def test_forget_drops_the_users_queued_last_seen(
     assert session.last_text() == translator.get("ru", "forget-done")
     assert not later.queued(("seen", user.id)) and later.pending == 0
     assert await stored_user(pool, cipher, user.id) is None
+
+
+async def test_a_returning_users_unanswered_question_and_vote_write_nothing_in_the_update(
+    behind_dp: Dispatcher, bot: Bot, session: RecordingSession, pool: SessionPool,
+    cipher: FieldCipher, clock: FakeClock, later: WriteBehind,
+) -> None:
+    """The point of it all: no write transaction (SQLite's write lock, a commit) for them."""
+    await returning_user(pool, cipher, clock, 3104, blocked=False)
+    tg = UpdateFactory(3104, "ru")
+    engine = pool.kw["bind"].sync_engine
+    writes: list[str] = []
+
+    def record(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        if not statement.lstrip().upper().startswith(("SELECT", "PRAGMA")):
+            writes.append(statement.split()[0])
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        await behind_dp.feed_update(bot, tg.message(OUT_OF_SCOPE))
+        await behind_dp.feed_update(bot, tg.message("как отозвать эцп"))
+        markup = session.sent()[-1].reply_markup
+        assert isinstance(markup, InlineKeyboardMarkup)
+        up = str(markup.inline_keyboard[0][0].callback_data)
+        await behind_dp.feed_update(bot, tg.callback(up))
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert writes == [] and later.pending == 3  # last seen, the question, the vote
