@@ -11,6 +11,7 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from bot.lifecycle import Lifecycle
 from storage.database import SessionPool
 from storage.dto import UserDTO
 from storage.encryption import FieldCipher
@@ -105,8 +106,10 @@ async def test_a_full_batch_is_written_at_once_each_kind_in_one_transaction(
 async def test_shutdown_flushes_and_later_records_are_written_inline(
     backend_pool: SessionPool, cipher: FieldCipher, later: WriteBehind
 ) -> None:
+    life = Lifecycle()
+    life.on_shutdown.append(later.close)  # as bot/runtime.py registers it
     await ask(backend_pool, cipher, later, 2)
-    await later.close()  # no clock moved: the flush is the shutdown's
+    await life.run_shutdown_hooks(5.0)  # no clock moved: the flush is the shutdown's
     assert await count(backend_pool, UnansweredQuestion) == 2
     async with backend_pool() as s:
         await Repos.build(s, cipher).questions.log_unanswered(QUESTION, "kk", 0.1, NOW, later)
