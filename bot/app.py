@@ -25,6 +25,7 @@ from bot.qa.service import QAService, build_service
 from handlers import build_root_router
 from storage.database import SessionPool
 from storage.encryption import FieldCipher
+from storage.write_behind import WriteBehind
 
 USER_COMMANDS = (
     "start", "help", "language", "addkey", "mykeys", "reminders", "faq", "mydata", "forget",
@@ -46,12 +47,14 @@ def build_dispatcher(
     dedup: UpdateDedup | None = None,
     metrics: Metrics | None = None,
     lifecycle: Lifecycle | None = None,
+    write_behind: WriteBehind | None = None,
 ) -> Dispatcher:
     """The dispatcher with every router. Long-lived objects (Q&A index, user locks, the one
     broadcast engine, de-duplication, metrics) come from the caller, built once per process
     (bot/runtime.py); tests get in-process defaults and no de-duplication (they replay one
     Update object to play a double tap). Without `broadcasts` the scheduler's next pass (within
-    a minute) starts a confirmed broadcast."""
+    a minute) starts a confirmed broadcast. Without `write_behind`, log rows (last seen,
+    unanswered questions, votes) are written inline in the update's transaction."""
     metrics = metrics or Metrics()
     dp = Dispatcher(
         storage=DatabaseStorage(pool, cipher, clock),
@@ -63,6 +66,7 @@ def build_dispatcher(
         clock=clock,
         qa=(qa or build_service()).copy(),  # shared index, this dispatcher's own learned phrasings
         metrics=metrics,
+        write_behind=write_behind or WriteBehind(None),
     )
     if broadcasts is not None:
         dp["broadcasts"] = broadcasts

@@ -42,8 +42,10 @@ class ContextMiddleware(BaseMiddleware):
         async with self.pool() as session, update_transaction(session):
             repos = Repos.build(session, self.cipher)
             user = await repos.users.get_by_tg(tg_user.id) if tg_user else None
-            if user is not None and (user.blocked_at or now - user.last_seen_at > TOUCH_EVERY):
+            if user is not None and user.blocked_at:  # at once: reminders skip blocked users
                 await repos.users.touch(user.id, now)
+            elif user is not None and now - user.last_seen_at > TOUCH_EVERY:
+                await repos.users.note_seen(user.id, now, data["write_behind"])
             lang = user.language if user else language_from_telegram(
                 tg_user.language_code if tg_user else None
             )

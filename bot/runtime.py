@@ -33,6 +33,7 @@ from bot.startup import connect
 from bot.telegram_session import JsonBodySession
 from storage.database import create_engine, create_session_pool, migrate
 from storage.encryption import FieldCipher
+from storage.write_behind import WriteBehind
 
 logger = logging.getLogger("bot")
 # Updates handled at once by this process in long polling. Past it, aiogram stops fetching
@@ -132,10 +133,14 @@ async def main(settings: Settings, webhook: bool = False) -> None:
         stale_after=settings.claim_lease(timedelta(minutes=2)),
     )
     lifecycle.on_shutdown.append(broadcasts.stop)
+    # Log rows (last seen, unanswered questions, votes) in batches; the hook runs after the
+    # updates in flight finished and flushes what is queued (storage/write_behind.py).
+    write_behind = WriteBehind(pool)
+    lifecycle.on_shutdown.append(write_behind.close)
     dp = build_dispatcher(
         settings, pool, cipher, translator, utc_now, qa=build_service(),
         isolation=shared.isolation, dedup=shared.dedup, metrics=metrics, lifecycle=lifecycle,
-        broadcasts=broadcasts,
+        broadcasts=broadcasts, write_behind=write_behind,
     )
     scheduler = build_scheduler(
         JobContext(bot, pool, cipher, translator, settings, utc_now, pacer, broadcasts,

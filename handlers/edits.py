@@ -17,11 +17,12 @@ from bot.qa.service import QAService
 from handlers.keys.upload import refuse_secret as refuse_private_key
 from handlers.questions import GROUPS, addressed_to_bot, on_question, refuse_secret
 from storage.repositories import Repos
+from storage.write_behind import WriteBehind
 
 
 async def on_edited_private(
     message: Message, bot: Bot, state: FSMContext, qa: QAService, repos: Repos, lang: str,
-    t: TextFn, translator: Translator, now: datetime,
+    t: TextFn, translator: Translator, now: datetime, write_behind: WriteBehind,
 ) -> None:
     text = message.text or message.caption or ""
     if looks_like_private_key_text(text):
@@ -33,7 +34,7 @@ async def on_edited_private(
     elif await state.get_state() is not None:
         await message.reply(t("edited-in-dialog"))
     else:
-        await on_question(message, bot, qa, repos, lang, t, translator, now)
+        await on_question(message, bot, qa, repos, lang, t, translator, now, write_behind)
 
 
 def build_router() -> Router:

@@ -17,6 +17,7 @@ from handlers.common import reply_to
 from storage.dto import UserDTO
 from storage.repositories import Repos
 from storage.users import export_rows
+from storage.write_behind import WriteBehind
 
 
 class ForgetCallback(CallbackData, prefix="forget"):
@@ -56,13 +57,16 @@ async def cmd_forget(message: Message, user: UserDTO | None, repos: Repos, t: Te
 
 
 async def on_forget_confirmed(
-    query: CallbackQuery, user: UserDTO | None, repos: Repos, t: TextFn
+    query: CallbackQuery, user: UserDTO | None, repos: Repos, t: TextFn,
+    write_behind: WriteBehind,
 ) -> None:
     await query.answer()
     if user is None:  # a second press after everything is already gone
         await reply_to(query, t("forget-nothing"))
         return
     await repos.users.delete_everything(user.id, query.from_user.id)
+    # Queued log rows of the user (last seen) go too; queued questions and votes have no user.
+    write_behind.drop_owner(user.id)
     await reply_to(query, t("forget-done"))
 
 

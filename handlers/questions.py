@@ -19,6 +19,7 @@ from bot.qa.service import QAResult, QAService
 from handlers.common import MenuCallback, delete_quietly, reply_to
 from storage.encryption import FieldCipher
 from storage.repositories import Repos
+from storage.write_behind import WriteBehind
 
 logger = logging.getLogger(__name__)
 GROUPS = {ChatType.GROUP, ChatType.SUPERGROUP}
@@ -93,6 +94,7 @@ async def reply_with_answer(
     lang: str,
     translator: Translator,
     now: datetime,
+    write_behind: WriteBehind,
 ) -> None:
     result = qa.answer(text, user_lang=lang)
     t = translator.for_lang(result.lang)
@@ -100,7 +102,7 @@ async def reply_with_answer(
     if result.answered_in_other_language:
         body += "\n\n" + t("questions-answered-in-other-language")
     if result.topic is None and not result.learned:  # an admin's "out of scope" is decided
-        await repos.questions.log_unanswered(text, result.lang, result.score, now)
+        await repos.questions.log_unanswered(text, result.lang, result.score, now, write_behind)
         logger.info("question without a topic (score %.2f)", result.score)
     votes = in_private(message)
     await message.answer(body, reply_markup=answer_keyboard(qa, result, t, votes))
@@ -115,6 +117,7 @@ async def on_question(
     t: TextFn,
     translator: Translator,
     now: datetime,
+    write_behind: WriteBehind,
 ) -> None:
     """A question in a private chat, or one addressed to the bot in a group."""
     me = await bot.me()
@@ -129,7 +132,7 @@ async def on_question(
     if chat_id is not None:
         await message.answer(t(chat_id))
         return
-    await reply_with_answer(message, text, qa, repos, lang, translator, now)
+    await reply_with_answer(message, text, qa, repos, lang, translator, now, write_behind)
 
 
 def faq_keyboard(qa: QAService, t: TextFn) -> InlineKeyboardMarkup:
@@ -191,6 +194,7 @@ async def on_feedback(
     cipher: FieldCipher,
     t: TextFn,
     now: datetime,
+    write_behind: WriteBehind,
 ) -> None:
     if callback_data.topic not in qa.kb.topics:
         await query.answer(t("stale-button"), show_alert=True)
@@ -199,7 +203,7 @@ async def on_feedback(
     # One vote per person per answer, without storing who voted.
     vote_key = cipher.blind_index(f"vote:{query.from_user.id}:{message_id}")
     fresh = await repos.questions.record_feedback(
-        vote_key, callback_data.topic, callback_data.up, now
+        vote_key, callback_data.topic, callback_data.up, now, write_behind
     )
     await query.answer(t("questions-thanks-feedback" if fresh else "questions-already-rated"))
 

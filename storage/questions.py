@@ -5,15 +5,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-from sqlalchemy import delete, func, select
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy import delete, exists, func, insert, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.qa.redact import question_key, redact
 from storage.encryption import FieldCipher
 from storage.models import Feedback, UnansweredQuestion
+from storage.write_behind import LogRecord, WriteBehind, write_now
 
 TEXT_CONTEXT = "unanswered.text"
+# Statements of the write-behind records (built once: records of one statement share a batch).
+_UNANSWERED = insert(UnansweredQuestion)
+_VOTE = {
+    "sqlite": sqlite_insert(Feedback).on_conflict_do_nothing(index_elements=[Feedback.vote_key]),
+    "postgresql": pg_insert(Feedback).on_conflict_do_nothing(index_elements=[Feedback.vote_key]),
+}
 
 
 def phrasing_index(cipher: FieldCipher, text: str) -> str:
@@ -36,20 +44,25 @@ class QuestionRepo:
         self.session = session
         self.cipher = cipher
 
-    async def log_unanswered(self, text: str, lang: str, score: float, now: datetime) -> None:
+    async def log_unanswered(
+        self, text: str, lang: str, score: float, now: datetime,
+        later: WriteBehind | None = None,
+    ) -> None:
+        """Keep the redacted question for admins; through `later` it is written within about
+        half a second, in a batch, and lost if the process is killed before (a log row)."""
         kept = redact(text)
         if not kept:
             return
-        self.session.add(
-            UnansweredQuestion(
-                text_enc=self.cipher.encrypt(kept, TEXT_CONTEXT),
-                group_key=phrasing_index(self.cipher, kept),
-                lang=lang,
-                score=score,
-                asked_at=now,
-            )
-        )
-        await self.session.flush()
+        # No owner: the row has no user link, so /forget has nothing of the user's to drop.
+        record = LogRecord(_UNANSWERED, {
+            "text_enc": self.cipher.encrypt(kept, TEXT_CONTEXT),
+            "group_key": phrasing_index(self.cipher, kept),
+            "lang": lang, "score": score, "asked_at": now,
+        })
+        if later is None:
+            await write_now(record, self.session)
+        else:
+            await later.add(record, self.session)
 
     async def top_unanswered(self, since: datetime, limit: int = 10) -> list[UnansweredGroup]:
         """The most repeated questions asked since `since`, most repeated first."""
@@ -100,17 +113,23 @@ class QuestionRepo:
         return int(result.rowcount)  # type: ignore[attr-defined]
 
     async def record_feedback(
-        self, vote_key: str, topic: str, helpful: bool, now: datetime
+        self, vote_key: str, topic: str, helpful: bool, now: datetime,
+        later: WriteBehind | None = None,
     ) -> bool:
-        """False if this answer was already rated (one vote per answer message)."""
-        try:
-            async with self.session.begin_nested():
-                self.session.add(
-                    Feedback(vote_key=vote_key, topic=topic, helpful=helpful, voted_at=now)
-                )
-        except IntegrityError:
+        """False if this answer was already rated (one vote per answer message). Through
+        `later` the vote is queued after a read (stored or queued already?); a twin vote on
+        another instance in the same half second is then thanked too, but the conflict clause
+        still stores one row."""
+        statement = _VOTE[self.session.get_bind().dialect.name]
+        values = {"vote_key": vote_key, "topic": topic, "helpful": helpful, "voted_at": now}
+        record = LogRecord(statement, values, key=("vote", vote_key))
+        if later is None:
+            return await write_now(record, self.session)
+        if later.queued(record.key) or await self.session.scalar(
+            select(exists().where(Feedback.vote_key == vote_key))
+        ):
             return False
-        return True
+        return await later.add(record, self.session)
 
     async def feedback_counts(self) -> dict[str, tuple[int, int]]:
         """topic → (helpful, not helpful)."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.dto import UserDTO
@@ -16,7 +16,17 @@ from storage.models import (
     Reminder,
     SigningKey,
     TipSent,
+    TZDateTime,
     User,
+)
+from storage.write_behind import LogRecord, WriteBehind
+
+# Last seen, written behind (one executemany per flush); never moves the time backwards.
+_SEEN_AT = bindparam("seen_at", type_=TZDateTime())
+_SEEN = (
+    update(User)
+    .where(User.id == bindparam("user_id"), User.last_seen_at < _SEEN_AT)
+    .values(last_seen_at=_SEEN_AT)
 )
 
 
@@ -94,6 +104,15 @@ class UserRepo:
         """Record activity; a user who writes again is no longer considered blocked."""
         await self.session.execute(
             update(User).where(User.id == user_id).values(last_seen_at=now, blocked_at=None)
+        )
+
+    async def note_seen(self, user_id: int, now: datetime, later: WriteBehind) -> None:
+        """Record activity within about half a second (a log write: a killed process may lose
+        it). Only for a user who is not blocked: `touch` clears that marker at once."""
+        await later.add(
+            LogRecord(_SEEN, {"user_id": user_id, "seen_at": now}, key=("seen", user_id),
+                      owner=user_id),
+            self.session,
         )
 
     async def mark_blocked(self, user_id: int, now: datetime) -> None:

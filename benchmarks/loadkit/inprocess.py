@@ -47,13 +47,16 @@ async def kilt_dispatcher(tmp: Path, data_key: bytes) -> tuple[Dispatcher, str]:
     from bot.i18n import Translator
     from storage.database import create_engine, create_session_pool, migrate
     from storage.encryption import FieldCipher
+    from storage.write_behind import WriteBehind
 
     url = f"sqlite+aiosqlite:///{tmp}/bot.sqlite3"
     await migrate(url)
     settings = Settings(_env_file=None, bot_token=TOKEN, database_url=url, data_dir=tmp,
                         throttle_per_minute=1_000_000)
     pool = create_session_pool(create_engine(url))
-    return build_dispatcher(settings, pool, FieldCipher(data_key), Translator()), url
+    dp = build_dispatcher(settings, pool, FieldCipher(data_key), Translator(),
+                          write_behind=WriteBehind(pool))  # as bot/runtime.py runs it
+    return dp, url
 
 
 def top_costs(profile: cProfile.Profile, updates: int, limit: int = 10) -> str:
