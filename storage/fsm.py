@@ -10,6 +10,7 @@ from sqlalchemy import Table, bindparam, delete, event, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
+from storage.database import first_row, run_core
 from storage.encryption import FieldCipher
 from storage.models import FsmRecord
 
@@ -75,8 +76,7 @@ class FsmRepo:
     async def _row(self, key: str) -> _Stored | None:
         if key in self._rows:
             return self._rows[key]
-        connection = await self.session.connection()
-        found = (await connection.execute(_READ, {"key": self.cipher.blind_index(key)})).first()
+        found = await first_row(self.session, _READ, {"key": self.cipher.blind_index(key)})
         row = None if found is None else _Stored(found.state, found.data_enc)
         self._rows[key] = row
         return row
@@ -107,20 +107,21 @@ class FsmRepo:
         if data is not ...:
             new_data = self.cipher.encrypt_json(data, "fsm.data") if data else None
         index = self.cipher.blind_index(key)
-        connection = await self.session.connection()
-        # Marked before the statement: if it fails, the transaction's end forgets the key.
+        # Marked before the statement: if it fails, the transaction's end forgets the key (a
+        # key marked while no transaction is open is forgotten when the next one ends).
         self.session.info.setdefault(_WRITTEN, set()).add(key)
         if new_state is None and new_data is None:
-            await connection.execute(_DELETE, {"key": index})
+            await run_core(self.session, _DELETE, {"key": index})
             self._rows[key] = None
             return
         if row is None:
-            await connection.execute(_INSERT, {
+            await run_core(self.session, _INSERT, {
                 "key_index": index, "owner_index": self.cipher.blind_index(owner_tg_id),
                 "state": new_state, "data_enc": new_data, "updated_at": now,
             })
         else:
-            await connection.execute(
-                _UPDATE, {"key": index, "new_state": new_state, "new_data": new_data, "now": now}
+            await run_core(
+                self.session, _UPDATE,
+                {"key": index, "new_state": new_state, "new_data": new_data, "now": now},
             )
         self._rows[key] = _Stored(new_state, new_data)

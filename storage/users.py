@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy import Row, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.database import first_row
 from storage.dto import UserDTO
 from storage.encryption import FieldCipher
 from storage.fsm import forget_cached_states
@@ -55,14 +56,12 @@ class UserRepo:
         )
 
     async def get_by_tg(self, tg_id: int) -> UserDTO | None:
-        connection = await self.session.connection()
-        found = await connection.execute(_BY_TG, {"tg_index": self.cipher.blind_index(tg_id)})
-        row = found.first()
+        index = self.cipher.blind_index(tg_id)
+        row = await first_row(self.session, _BY_TG, {"tg_index": index})
         return None if row is None else self._dto(row)
 
     async def get(self, user_id: int) -> UserDTO | None:
-        connection = await self.session.connection()
-        row = (await connection.execute(_BY_ID, {"user_id": user_id})).first()
+        row = await first_row(self.session, _BY_ID, {"user_id": user_id})
         return None if row is None else self._dto(row)
 
     async def get_many(self, user_ids: list[int]) -> dict[int, UserDTO]:
