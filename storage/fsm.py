@@ -55,8 +55,10 @@ def _committed(session: Session) -> None:
 
 @event.listens_for(Session, "after_transaction_end")
 def _ended(session: Session, transaction: SessionTransaction) -> None:
-    # Rolled back, closed, or a savepoint ended: what was written there may be gone.
-    written = session.info.pop(_WRITTEN, None)
+    # Rolled back, closed, or a savepoint ended: what was written there may be gone. After a
+    # savepoint the keys stay marked: a row read again belongs to the outer transaction.
+    info = session.info
+    written = info.get(_WRITTEN) if transaction.nested else info.pop(_WRITTEN, None)
     if written:
         rows = session.info.get(_ROWS, {})
         for key in written:
