@@ -76,6 +76,10 @@ def _first(session: Session, statement: Executable, params: _Params) -> Row[Any]
     return session.connection().execute(statement, params).first()
 
 
+def _all(session: Session, statement: Executable, params: _Params) -> list[Row[Any]]:
+    return list(session.connection().execute(statement, params).all())
+
+
 def _run(session: Session, statement: Executable, params: _Params) -> None:
     session.connection().execute(statement, params)
 
@@ -88,6 +92,12 @@ async def first_row(session: AsyncSession, statement: Executable, params: _Param
     `await session.connection()` then `execute`, and no ORM (micro-benchmark: 120 µs against
     165 µs and 370 µs for the ORM query)."""
     return await session.run_sync(_first, statement, params)
+
+
+async def all_rows(session: AsyncSession, statement: Executable, params: _Params
+                   ) -> list[Row[Any]]:
+    """Every row of a Core statement (as `first_row`)."""
+    return await session.run_sync(_all, statement, params)
 
 
 async def run_core(session: AsyncSession, statement: Executable, params: _Params) -> None:
