@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Row, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.database import first_row
+from storage.database import all_rows, first_row
 from storage.dto import UserDTO
 from storage.encryption import FieldCipher
 from storage.fsm import forget_cached_states
@@ -68,8 +68,7 @@ class UserRepo:
         """Users by id in one query (absent ids are left out)."""
         if not user_ids:
             return {}
-        connection = await self.session.connection()
-        rows = await connection.execute(_BY_IDS, {"user_ids": list(user_ids)})
+        rows = await all_rows(self.session, _BY_IDS, {"user_ids": list(user_ids)})
         return {row.id: self._dto(row) for row in rows}
 
     async def create(
