@@ -23,8 +23,8 @@ from storage.models import (
 )
 
 # Built once: the user row is read on every update. A Core statement on the table (its column
-# types still convert values, e.g. TZDateTime) executed on the session's connection costs about
-# 40% of the ORM query, which also built the statement and mapped a User object each time.
+# types still convert values, e.g. TZDateTime) run on the session's connection costs about a
+# third of the ORM query, which also built the statement and mapped a User object each time.
 _USERS = User.__table__
 _BY_TG = select(_USERS).where(_USERS.c.tg_index == bindparam("tg_index"))
 _BY_ID = select(_USERS).where(_USERS.c.id == bindparam("user_id"))
