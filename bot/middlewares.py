@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import weakref
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from datetime import timedelta
@@ -33,12 +34,15 @@ class ContextMiddleware(BaseMiddleware):
         self, pool: SessionPool, cipher: FieldCipher, translator: Translator, clock: Clock
     ) -> None:
         self.pool, self.cipher, self.translator, self.clock = pool, cipher, translator, clock
+        self._ready: weakref.WeakSet[object] = weakref.WeakSet()  # bot sessions set up
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         tg_user: User | None = data.get("event_from_user")
         now = self.clock()
-        for kind in (CommitBeforeSend, PinResponseTypes):
-            install_request_middleware(data["bot"], kind)
+        if data["bot"].session not in self._ready:
+            for kind in (CommitBeforeSend, PinResponseTypes):
+                install_request_middleware(data["bot"], kind)
+            self._ready.add(data["bot"].session)
         async with self.pool() as session, update_transaction(session):
             repos = Repos.build(session, self.cipher)
             user = await repos.users.get_by_tg(tg_user.id) if tg_user else None
@@ -56,7 +60,8 @@ class ContextMiddleware(BaseMiddleware):
             token = current_repos.set(repos)
             try:
                 result = await handler(event, data)
-                await session.commit()
+                if session.in_transaction():  # else nothing since the last commit: no-op
+                    await session.commit()
                 return result
             finally:
                 current_repos.reset(token)

@@ -8,7 +8,7 @@ import re
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import event, text
+from sqlalchemy import Executable, Row, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import (
     async_sessionmaker,
     create_async_engine,
 )
+from sqlalchemy.orm import Session
 
 from storage import sqlite_inline
 from storage.write_gate import install_write_gate
@@ -29,6 +30,7 @@ _HEADER = re.compile(
 )
 
 SessionPool = async_sessionmaker[AsyncSession]
+_Params = dict[str, Any]
 SQLITE_TIMEOUT = 30.0  # seconds a writer waits for another (process) before "locked"
 
 
@@ -68,6 +70,39 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 def create_session_pool(engine: AsyncEngine) -> SessionPool:
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+def _first(session: Session, statement: Executable, params: _Params) -> Row[Any] | None:
+    return session.connection().execute(statement, params).first()
+
+
+def _all(session: Session, statement: Executable, params: _Params) -> list[Row[Any]]:
+    return list(session.connection().execute(statement, params).all())
+
+
+def _run(session: Session, statement: Executable, params: _Params) -> None:
+    session.connection().execute(statement, params)
+
+
+async def first_row(session: AsyncSession, statement: Executable, params: _Params
+                    ) -> Row[Any] | None:
+    """The first row of a Core statement run on the session's connection (its transaction).
+
+    For the reads and writes of every update: one greenlet hop instead of two for
+    `await session.connection()` then `execute`, and no ORM (micro-benchmark: 120 µs against
+    165 µs and 370 µs for the ORM query)."""
+    return await session.run_sync(_first, statement, params)
+
+
+async def all_rows(session: AsyncSession, statement: Executable, params: _Params
+                   ) -> list[Row[Any]]:
+    """Every row of a Core statement (as `first_row`)."""
+    return await session.run_sync(_all, statement, params)
+
+
+async def run_core(session: AsyncSession, statement: Executable, params: _Params) -> None:
+    """A Core write on the session's connection (as `first_row`)."""
+    await session.run_sync(_run, statement, params)
 
 
 async def ping(pool: SessionPool) -> None:

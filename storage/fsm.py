@@ -2,37 +2,84 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import inspect
+from sqlalchemy import Table, bindparam, delete, event, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import Session, SessionTransaction
 
+from storage.database import first_row, run_core
 from storage.encryption import FieldCipher
 from storage.models import FsmRecord
+
+# Core statements built once, run on the session's connection: aiogram reads the state on
+# every update, and the ORM's get, unit of work and flush cost several times the SQL itself
+# (cProfile, benchmarks/load.py: the read 1.1 ms and the flush most of a 1.6 ms commit).
+_FSM = cast(Table, FsmRecord.__table__)
+_READ = select(_FSM.c.state, _FSM.c.data_enc).where(_FSM.c.key_index == bindparam("key"))
+_INSERT = insert(_FSM)
+_UPDATE = (
+    update(_FSM)
+    .where(_FSM.c.key_index == bindparam("key"))
+    .values(state=bindparam("new_state"), data_enc=bindparam("new_data"),
+            updated_at=bindparam("now"))
+)
+_DELETE = delete(_FSM).where(_FSM.c.key_index == bindparam("key"))
+
+# In session.info: the rows already looked up in this session (absent ones too), and the keys
+# written in its open transaction (forgotten unless that transaction commits).
+_ROWS = "kilt.fsm_rows"
+_WRITTEN = "kilt.fsm_written"
+
+
+@dataclass(slots=True)
+class _Stored:
+    state: str | None
+    data_enc: bytes | None
+
+
+def forget_cached_states(session: AsyncSession) -> None:
+    """After a bulk change of fsm_records in `session` (/forget): read them again."""
+    rows = session.info.get(_ROWS)
+    if rows:
+        rows.clear()
+
+
+@event.listens_for(Session, "after_commit")
+def _committed(session: Session) -> None:
+    if not session.in_nested_transaction():  # a released savepoint is not committed yet
+        session.info.pop(_WRITTEN, None)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _ended(session: Session, transaction: SessionTransaction) -> None:
+    # Rolled back, closed, or a savepoint ended: what was written there may be gone. After a
+    # savepoint the keys stay marked: a row read again belongs to the outer transaction.
+    info = session.info
+    written = info.get(_WRITTEN) if transaction.nested else info.pop(_WRITTEN, None)
+    if written:
+        rows = session.info.get(_ROWS, {})
+        for key in written:
+            rows.pop(key, None)
 
 
 class FsmRepo:
     def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
         self.session = session
         self.cipher = cipher
-        # Rows already looked up in this session, absent ones too: aiogram reads the state for
-        # every update and handlers read it again (2.1 SELECTs per update, benchmarks/load.py),
-        # and the session's identity map remembers found rows only. A session serves one
-        # update under its user's lock, and only this repository writes FSM rows, so nobody
-        # changes them behind its back (a rollback or bulk delete is caught below).
-        self._rows: dict[str, FsmRecord | None] = {}
+        # aiogram reads the state for every update and handlers read it again: one SELECT per
+        # key and session. A session serves one update under its user's lock, and only this
+        # repository writes FSM rows, so nobody changes them behind its back; a rollback
+        # forgets what it wrote (the listeners above), /forget calls forget_cached_states.
+        self._rows: dict[str, _Stored | None] = session.info.setdefault(_ROWS, {})
 
-    async def _row(self, key: str) -> FsmRecord | None:
+    async def _row(self, key: str) -> _Stored | None:
         if key in self._rows:
-            row = self._rows[key]
-            if row is None:
-                return None
-            state = inspect(row)
-            # Not after a rollback (expired or gone) or a bulk delete (/forget): ask again.
-            if state.pending or (state.persistent and not state.expired_attributes):
-                return row
-        row = await self.session.get(FsmRecord, self.cipher.blind_index(key))
+            return self._rows[key]
+        found = await first_row(self.session, _READ, {"key": self.cipher.blind_index(key)})
+        row = None if found is None else _Stored(found.state, found.data_enc)
         self._rows[key] = row
         return row
 
@@ -54,18 +101,29 @@ class FsmRepo:
         if row is None:
             if (state is ... or state is None) and not (data is not ... and data):
                 return  # clearing something that was never stored
-            row = FsmRecord(
-                key_index=self.cipher.blind_index(key),
-                owner_index=self.cipher.blind_index(owner_tg_id),
-                updated_at=now,
-            )
-            self.session.add(row)
-            self._rows[key] = row
+            new_state, new_data = None, None
+        else:
+            new_state, new_data = row.state, row.data_enc
         if state is not ...:
-            row.state = state
+            new_state = state
         if data is not ...:
-            row.data_enc = self.cipher.encrypt_json(data, "fsm.data") if data else None
-        row.updated_at = now
-        if row.state is None and row.data_enc is None:
-            await self.session.delete(row)
+            new_data = self.cipher.encrypt_json(data, "fsm.data") if data else None
+        index = self.cipher.blind_index(key)
+        # Marked before the statement: if it fails, the transaction's end forgets the key (a
+        # key marked while no transaction is open is forgotten when the next one ends).
+        self.session.info.setdefault(_WRITTEN, set()).add(key)
+        if new_state is None and new_data is None:
+            await run_core(self.session, _DELETE, {"key": index})
             self._rows[key] = None
+            return
+        if row is None:
+            await run_core(self.session, _INSERT, {
+                "key_index": index, "owner_index": self.cipher.blind_index(owner_tg_id),
+                "state": new_state, "data_enc": new_data, "updated_at": now,
+            })
+        else:
+            await run_core(
+                self.session, _UPDATE,
+                {"key": index, "new_state": new_state, "new_data": new_data, "now": now},
+            )
+        self._rows[key] = _Stored(new_state, new_data)

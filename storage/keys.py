@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any, cast
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import Row, Table, bindparam, delete, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.texts import clean_text
+from storage.database import all_rows, first_row
 from storage.dto import KeyDraft, KeyDTO
 from storage.encryption import FieldCipher
 from storage.models import KeyRenewal, Reminder, SigningKey
@@ -16,6 +18,16 @@ EDITABLE = {"kind", "holder", "purpose", "issued_on", "expires_on", "label", "st
             "company", "reminders_stopped", "password_changed", "cert_info"}
 FLAGS = {"reminders_stopped", "password_changed"}
 ENCRYPTED = {"label": "label_enc", "storage_note": "storage_enc", "company": "company_enc"}
+
+# Built once, run as Core on the session's connection (storage/database.first_row): the key
+# count and the list are read on many updates (/addkey, /mykeys, the menu).
+_KEYS = cast(Table, SigningKey.__table__)
+_COUNT = select(func.count()).select_from(_KEYS).where(_KEYS.c.user_id == bindparam("user_id"))
+_LIST = (
+    select(_KEYS)
+    .where(_KEYS.c.user_id == bindparam("user_id"))
+    .order_by(_KEYS.c.expires_on, _KEYS.c.id)
+)
 
 
 def _clean(text: str | None) -> str | None:
@@ -27,7 +39,7 @@ class KeyRepo:
         self.session = session
         self.cipher = cipher
 
-    def _dto(self, row: SigningKey, renewals: list[KeyRenewal] | None = None) -> KeyDTO:
+    def _dto(self, row: SigningKey | Row[Any], renewals: list[KeyRenewal] | None = None) -> KeyDTO:
         c = self.cipher
         return KeyDTO(
             id=row.id,
@@ -105,16 +117,12 @@ class KeyRepo:
                 if owned[row.id] == row.user_id}
 
     async def list_for_user(self, user_id: int) -> list[KeyDTO]:
-        rows = await self.session.scalars(
-            select(SigningKey)
-            .where(SigningKey.user_id == user_id)
-            .order_by(SigningKey.expires_on, SigningKey.id)
-        )
+        rows = await all_rows(self.session, _LIST, {"user_id": user_id})
         return [self._dto(r) for r in rows]
 
     async def count_for_user(self, user_id: int) -> int:
-        q = select(func.count()).select_from(SigningKey).where(SigningKey.user_id == user_id)
-        return int(await self.session.scalar(q) or 0)
+        row = await first_row(self.session, _COUNT, {"user_id": user_id})
+        return int(row[0]) if row is not None else 0
 
     async def update(self, user_id: int, key_id: int, now: datetime, **fields: object) -> bool:
         """Change fields of an owned key; returns False if the key is not the user's."""

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
-from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy import Row, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from storage.database import all_rows, first_row
 from storage.dto import UserDTO
 from storage.encryption import FieldCipher
+from storage.fsm import forget_cached_states
 from storage.models import (
     Delivery,
     FsmRecord,
@@ -29,13 +32,21 @@ _SEEN = (
     .values(last_seen_at=_SEEN_AT)
 )
 
+# Built once: the user row is read on every update. A Core statement on the table (its column
+# types still convert values, e.g. TZDateTime) run on the session's connection costs about a
+# third of the ORM query, which also built the statement and mapped a User object each time.
+_USERS = User.__table__
+_BY_TG = select(_USERS).where(_USERS.c.tg_index == bindparam("tg_index"))
+_BY_ID = select(_USERS).where(_USERS.c.id == bindparam("user_id"))
+_BY_IDS = select(_USERS).where(_USERS.c.id.in_(bindparam("user_ids", expanding=True)))
+
 
 class UserRepo:
     def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
         self.session = session
         self.cipher = cipher
 
-    def _dto(self, row: User) -> UserDTO:
+    def _dto(self, row: User | Row[Any]) -> UserDTO:
         return UserDTO(
             id=row.id,
             tg_id=int(self.cipher.decrypt(row.tg_id_enc, "users.tg_id")),
@@ -54,23 +65,20 @@ class UserRepo:
             last_checkup_at=row.last_checkup_at,
         )
 
-    async def _row(self, tg_id: int) -> User | None:
-        index = self.cipher.blind_index(tg_id)
-        return await self.session.scalar(select(User).where(User.tg_index == index))
-
     async def get_by_tg(self, tg_id: int) -> UserDTO | None:
-        row = await self._row(tg_id)
+        index = self.cipher.blind_index(tg_id)
+        row = await first_row(self.session, _BY_TG, {"tg_index": index})
         return None if row is None else self._dto(row)
 
     async def get(self, user_id: int) -> UserDTO | None:
-        row = await self.session.get(User, user_id)
+        row = await first_row(self.session, _BY_ID, {"user_id": user_id})
         return None if row is None else self._dto(row)
 
     async def get_many(self, user_ids: list[int]) -> dict[int, UserDTO]:
         """Users by id in one query (absent ids are left out)."""
         if not user_ids:
             return {}
-        rows = await self.session.scalars(select(User).where(User.id.in_(user_ids)))
+        rows = await all_rows(self.session, _BY_IDS, {"user_ids": list(user_ids)})
         return {row.id: self._dto(row) for row in rows}
 
     async def create(
@@ -127,6 +135,7 @@ class UserRepo:
         await self.session.execute(
             delete(FsmRecord).where(FsmRecord.owner_index == self.cipher.blind_index(tg_id))
         )
+        forget_cached_states(self.session)
         await self.session.execute(delete(User).where(User.id == user_id))
 
 

@@ -74,6 +74,15 @@ def _raw(connection: Any) -> object:
     return getattr(connection, "dbapi_connection", None) or connection
 
 
+def _may_be_in_transaction(raw: Any) -> bool:
+    """False only when the sqlite3 connection says no transaction is open."""
+    driver = getattr(raw, "driver_connection", raw)  # aiosqlite's, or sqlite3's own
+    try:
+        return bool(driver.in_transaction)
+    except Exception:  # noqa: BLE001 - unknown or closed: let the rollback decide
+        return True
+
+
 # One gate per database file and process: engines of one process on the same file (two bot
 # instances in a test, a job's own engine) queue on it too. With the SQLite calls made in the
 # event loop thread (storage/sqlite_inline.py), a writer of a second engine that met the other
@@ -126,10 +135,15 @@ def install_write_gate(engine: AsyncEngine, timeout: float) -> WriteGate:
             gate.release(raw)
 
     def rollback(dbapi_connection: Any) -> None:
+        raw = _raw(dbapi_connection)
+        if gate.holder is not raw and not _may_be_in_transaction(raw):
+            # The pool rolls back every connection it gets back, after a commit too: with only
+            # reads since then there is nothing to undo, and the call is a driver round trip.
+            return
         try:
             do_rollback(dbapi_connection)
         finally:
-            gate.release(_raw(dbapi_connection))
+            gate.release(raw)
 
     dialect.do_commit = commit  # type: ignore[method-assign]
     dialect.do_rollback = rollback  # type: ignore[method-assign]

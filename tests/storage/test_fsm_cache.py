@@ -70,3 +70,42 @@ async def test_a_forgotten_user_has_no_cached_state(
         assert await repos.fsm.get_state("k") is None
         await repos.fsm.save("k", 55, NOW, state=None)  # /forget then clear(): nothing to do
         await s.commit()
+
+
+async def test_committed_writes_stay_cached_and_new_rows_roll_back(
+    backend_pool: SessionPool, cipher: FieldCipher
+) -> None:
+    reads = count_fsm_reads(backend_pool)
+    async with backend_pool() as s:
+        fsm = Repos.build(s, cipher).fsm
+        await fsm.save("k", 1, NOW, state="KeyForm:kind")
+        await fsm.save("k", 1, NOW, data={"kind": "file"})
+        await s.commit()  # a reply went out: the next step reads no row again
+        assert await fsm.get_state("k") == "KeyForm:kind"
+        assert await fsm.get_data("k") == {"kind": "file"}
+        assert len(reads) == 1
+        await fsm.save("new", 1, NOW, state="KeyForm:label")  # an INSERT, then rolled back
+        await s.rollback()
+        assert await fsm.get_state("new") is None
+        await fsm.save("new", 1, NOW, state="KeyForm:label")
+        await s.close()  # closed without a commit: as a rollback
+        assert await fsm.get_state("new") is None
+    async with backend_pool() as s:
+        fsm = Repos.build(s, cipher).fsm
+        assert await fsm.get_data("k") == {"kind": "file"}
+        assert await fsm.get_state("new") is None
+
+
+async def test_a_released_savepoint_is_not_a_commit(
+    backend_pool: SessionPool, cipher: FieldCipher
+) -> None:
+    async with backend_pool() as s:
+        fsm = Repos.build(s, cipher).fsm
+        # A write first: on SQLite the savepoint's RELEASE would otherwise end the transaction.
+        await fsm.save("a", 1, NOW, state="KeyForm:kind")
+        async with s.begin_nested():
+            await fsm.save("k", 1, NOW, state="KeyForm:kind")
+        assert await fsm.get_state("k") == "KeyForm:kind"
+        await s.rollback()  # the outer transaction never commits
+        assert await fsm.get_state("k") is None
+        assert await fsm.get_state("a") is None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
 import pytest
@@ -45,6 +46,27 @@ async def test_user_lookup_by_blind_index(backend_pool: SessionPool, cipher: Fie
         assert found is not None and found.id == created.id and found.tg_id == 123456789
         assert found.consent_at == NOW and found.language == "kk"
         assert await repos.users.get_by_tg(987) is None
+
+
+async def test_user_reads_agree_and_give_aware_datetimes(
+    backend_pool: SessionPool, cipher: FieldCipher
+) -> None:
+    """The Core reads still apply the column types: UTC-aware datetimes on both backends."""
+    async with backend_pool() as s:
+        repos = Repos.build(s, cipher)
+        created = await repos.users.create(4242, "ru", "Asia/Almaty", NOW, False)
+        await repos.users.update_settings(created.id, last_checkup_at=NOW + timedelta(hours=5))
+        await s.commit()
+    async with backend_pool() as s:
+        users = Repos.build(s, cipher).users
+        found = await users.get_by_tg(4242)
+        assert found is not None and found.consent_at is None and found.blocked_at is None
+        assert found.last_seen_at == NOW and found.last_seen_at.tzinfo is not None
+        assert found.last_checkup_at == NOW + timedelta(hours=5)
+        assert found.last_checkup_at.utcoffset() == timedelta(0)
+        assert found == replace(created, last_checkup_at=NOW + timedelta(hours=5))
+        assert await users.get(created.id) == found
+        assert await users.get_many([created.id, created.id + 1]) == {created.id: found}
 
 
 async def test_keys_belong_to_their_owner(backend_pool: SessionPool, cipher: FieldCipher) -> None:

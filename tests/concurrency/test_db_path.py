@@ -1,0 +1,110 @@
+"""The database path of one update: a read-only update ends with the one commit before its
+reply (no second, empty one, and on SQLite no driver commit or rollback at all); a dialog step
+that changes the stored state has it committed before the reply leaves."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+import pytest
+from aiogram import Bot, Dispatcher
+from aiogram.methods import EditMessageText, SendMessage
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session
+
+from bot.concurrency import CommitBeforeSend
+from handlers.keys.ui import AddCb
+from storage import sqlite_inline
+from storage.database import SessionPool
+from storage.encryption import FieldCipher
+from storage.repositories import Repos
+from tests.concurrency.test_user_order import _consent_data, prompt_message
+from tests.conftest import FakeClock
+from tests.support.telegram import RecordingSession, UpdateFactory
+
+
+@contextmanager
+def recorded(pool: SessionPool) -> Iterator[dict[str, list[Any]]]:
+    """Statements, connection-level commits and ORM commits while the block runs."""
+    seen: dict[str, list[Any]] = {"sql": [], "commit": [], "orm_commit": []}
+    engine = pool.kw["bind"].sync_engine
+
+    def sql(*args: Any) -> None:
+        seen["sql"].append(args[2])
+
+    def commit(conn: Any) -> None:
+        seen["commit"].append(conn)
+
+    def orm_commit(session: Session) -> None:
+        seen["orm_commit"].append(session)
+
+    listeners: list[tuple[Any, str, Any]] = [
+        (engine, "before_cursor_execute", sql), (engine, "commit", commit),
+        (Session, "after_commit", orm_commit),
+    ]
+    for target, name, fn in listeners:
+        event.listen(target, name, fn)
+    try:
+        yield seen
+    finally:
+        for target, name, fn in listeners:
+            event.remove(target, name, fn)
+
+
+async def test_a_read_only_update_commits_once(
+    dp: Dispatcher, bot: Bot, session: RecordingSession, pool: SessionPool,
+    cipher: FieldCipher, clock: FakeClock, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    who = UpdateFactory(64_300)
+    async with pool() as s:
+        await Repos.build(s, cipher).users.create(who.user.id, "ru", "Asia/Almaty", clock(), True)
+        await s.commit()
+    await dp.feed_update(bot, who.message("/help"))  # warm: middlewares installed
+    driver_calls: list[str] = []
+    for name in ("commit", "rollback"):
+        original = getattr(sqlite_inline.InlineConnection, name)
+
+        async def counted(self: Any, _name: str = name, _original: Any = original) -> None:
+            driver_calls.append(_name)
+            await _original(self)
+
+        monkeypatch.setattr(sqlite_inline.InlineConnection, name, counted)
+    session.clear()
+    with recorded(pool) as seen:
+        await dp.feed_update(bot, who.message("/help"))
+    assert session.sent()
+    assert seen["sql"] and all(s.lstrip().startswith("SELECT") for s in seen["sql"])
+    # The reply's commit ended the transaction; the update's end found nothing to commit.
+    assert len(seen["orm_commit"]) == 1 and len(seen["commit"]) == 1
+    if pool.kw["bind"].dialect.name == "sqlite":
+        assert driver_calls == []  # only reads: SQLite had no transaction to end
+    assert any(isinstance(m, CommitBeforeSend) for m in bot.session.middleware)
+
+
+async def test_a_changed_state_is_committed_before_the_reply(
+    dp: Dispatcher, bot: Bot, session: RecordingSession, pool: SessionPool,
+) -> None:
+    """An UPDATE of the stored step (not only the first INSERT) is visible to another
+    connection when the prompt of the next step goes out."""
+    seen: list[list[str | None]] = []
+    original = session.make_request
+
+    async def recording(bot_: Bot, method: Any, timeout: Any = None) -> Any:
+        if isinstance(method, SendMessage | EditMessageText):  # the next step's prompt
+            async with pool() as s:  # another connection sees only committed rows
+                rows = await s.execute(text("SELECT state FROM fsm_records"))
+                seen.append([r[0] for r in rows])
+        return await original(bot_, method, timeout)
+
+    consent = await _consent_data(dp, bot, session)
+    who = UpdateFactory(64_301)
+    await dp.feed_update(bot, who.message("/start"))
+    await dp.feed_update(bot, who.callback(consent))
+    await dp.feed_update(bot, who.message("/addkey"))
+    session.make_request = recording  # type: ignore[method-assign]
+    press = AddCb(action="kind", value="file").pack()
+    await dp.feed_update(bot, who.callback(press, prompt_message(who)))
+    assert seen, "the step sent nothing"
+    assert all(states == ["KeyForm:holder"] for states in seen), seen
