@@ -6,7 +6,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
-from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
@@ -22,6 +21,7 @@ from bot.lifecycle import Lifecycle
 from bot.metrics import Metrics, ObserveUpdates
 from bot.middlewares import ContextMiddleware, InputLimitMiddleware, ThrottlingMiddleware
 from bot.qa.service import QAService, build_service
+from bot.routing import index_routes
 from handlers import build_root_router
 from storage.database import SessionPool
 from storage.encryption import FieldCipher
@@ -85,8 +85,8 @@ def build_dispatcher(
     dp.edited_message.outer_middleware(InputLimitMiddleware())
     dp.errors.register(on_error)
     dp.include_router(build_root_router(settings))
+    index_routes(dp)  # reads the filters: before run_sync_filters_inline wraps them
     run_sync_filters_inline(dp)
-    skip_idle_routers(dp)
     return dp
 
 
@@ -99,37 +99,6 @@ def run_sync_filters_inline(root: Router) -> None:
                 for flt in handler.filters or ():
                     if not flt.awaitable:
                         flt.callback, flt.awaitable = _as_coroutine(flt.callback), True
-
-
-def skip_idle_routers(root: Router) -> None:
-    """aiogram walks every router for every update (about 80 router passes per update here, each
-    copying the handler data); a router whose subtree has no handler and no outer middleware for
-    the update's type can only answer UNHANDLED, so it is skipped. Call after all routers are in."""
-    for router in root.chain_tail:
-        if router is root:
-            continue
-        live = frozenset(kind for kind in router.observers if _serves(router, kind))
-        router.propagate_event = _only_for(  # type: ignore[method-assign,assignment]
-            router.propagate_event, live
-        )
-
-
-def _serves(router: Router, kind: str) -> bool:
-    return any(
-        r.observers[kind].handlers or len(r.observers[kind].outer_middleware)
-        for r in router.chain_tail
-    )
-
-
-def _only_for(
-    propagate: Callable[..., Awaitable[Any]], live: frozenset[str]
-) -> Callable[..., Awaitable[Any]]:
-    async def propagate_event(update_type: str, event: Any, **kwargs: Any) -> Any:
-        if update_type not in live:
-            return UNHANDLED
-        return await propagate(update_type=update_type, event=event, **kwargs)
-
-    return propagate_event
 
 
 def _as_coroutine(fn: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:
