@@ -19,7 +19,7 @@ from bot.fsm_storage import DatabaseStorage
 from bot.i18n import LANGUAGES, Translator
 from bot.lifecycle import Lifecycle
 from bot.metrics import Metrics, ObserveUpdates
-from bot.middlewares import ContextMiddleware, InputLimitMiddleware, ThrottlingMiddleware
+from bot.middlewares import MAX_TEXT, ContextMiddleware, ThrottlingMiddleware
 from bot.qa.service import QAService, build_service
 from bot.routing import index_routes
 from handlers import build_root_router
@@ -76,13 +76,12 @@ def build_dispatcher(
     dp.update.outer_middleware(ContextMiddleware(pool, cipher, translator, clock))
     dp.update.outer_middleware(dp.fsm)
     per_minute = settings.throttle_per_minute
-    texts = ThrottlingMiddleware(per_minute)  # an edit costs what a new message costs
+    # An edit costs what a new message costs; over-long texts are refused in the same layer.
+    texts = ThrottlingMiddleware(per_minute, max_text=MAX_TEXT)
     dp.message.outer_middleware(texts)
     dp.edited_message.outer_middleware(texts)
     # Taps have their own, larger budget: a brisk /addkey is a dozen taps in a minute.
     dp.callback_query.outer_middleware(ThrottlingMiddleware(2 * per_minute, max(per_minute, 20)))
-    dp.message.outer_middleware(InputLimitMiddleware())
-    dp.edited_message.outer_middleware(InputLimitMiddleware())
     dp.errors.register(on_error)
     dp.include_router(build_root_router(settings))
     index_routes(dp)  # reads the filters: before run_sync_filters_inline wraps them
