@@ -10,7 +10,7 @@ from aiogram import Bot, Dispatcher, F, Router
 from aiogram.filters import Command, StateFilter
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.methods import AnswerCallbackQuery, SendMessage
-from aiogram.types import Message
+from aiogram.types import Chat, Message, MessageEntity
 
 from bot import app as app_module
 from bot.config import Settings
@@ -106,18 +106,35 @@ SCRIPT: list[tuple[str, str]] = [
     ("text", "/start"), ("tap", "consent:1"), ("text", "как хранить ключ?"),
     ("tap", "menu:faq"), ("tap", "menu:language"), ("tap", "lang:kk"), ("tap", "lang:ru"),
     ("text", "/addkey"), ("text", "/help"), ("text", "/mykeys"), ("text", "Мой ключ"),
-    ("tap", "ak:cancel"), ("tap", "zz:1"), ("tap", "k:view:notanumber"), ("tap", "k:view:999"),
+    ("tap", "ak:cancel:"), ("tap", "zz:1"), ("tap", "k:view:notanumber"), ("tap", "k:view:9:0"),
     ("tap", "fb:no-such-topic:1"), ("tap", "tq:1"), ("text", "/stats"), ("text", "/broadcast"),
     ("text", "/unknown"), ("text", "/reminders"), ("text", "/cancel"), ("text", "спасибо"),
+    # In a group: personal commands are redirected, a question needs a mention.
+    ("group", "/mykeys"), ("group", "/help"), ("group", "как хранить ключ?"),
+    ("group", "@kilt_test_bot как хранить ключ?"),
 ]
+# An admin's commands and buttons, then a non-admin's go at the same.
+ADMIN_SCRIPT: list[tuple[str, str]] = [
+    ("text", "/stats"), ("text", "/learned"), ("text", "/broadcast"), ("tap", "bcm:list"),
+    ("tap", "tq:999"), ("text", "/cancel"),
+]
+GROUP = Chat(id=-100_123, type="supergroup", title="Бухгалтерия")
 
 
-async def replay(dp: Dispatcher, bot: Bot, who: UpdateFactory) -> list[tuple[str, str, bool]]:
+async def replay(
+    dp: Dispatcher, bot: Bot, who: UpdateFactory, script: list[tuple[str, str]] = SCRIPT
+) -> list[tuple[str, str, bool]]:
     session = bot.session
     assert isinstance(session, RecordingSession)
     session.clear()
-    for kind, value in SCRIPT:
-        update = who.message(value) if kind == "text" else who.callback(value)
+    for kind, value in script:
+        if kind == "tap":
+            update = who.callback(value)
+        elif kind == "group" and value.startswith("@"):
+            mention = MessageEntity(type="mention", offset=0, length=value.index(" "))
+            update = who.message(value, chat=GROUP, entities=[mention])
+        else:
+            update = who.message(value, chat=GROUP if kind == "group" else None)
         await dp.feed_update(bot, update)
     return [
         (type(r).__name__, r.text or "", bool(getattr(r, "show_alert", False)))
@@ -138,6 +155,10 @@ async def test_replies_are_those_of_plain_aiogram(
     )
     plain = await replay(plain_dp, bot, UpdateFactory(65_011))
     assert indexed == plain
+    for who in (UpdateFactory(ADMIN), UpdateFactory(65_012)):
+        assert await replay(dp, bot, who, ADMIN_SCRIPT) == await replay(
+            plain_dp, bot, who, ADMIN_SCRIPT
+        )
     t = translator.for_lang("ru")
     assert ("SendMessage", t("help-text"), False) in indexed  # /help inside the /addkey dialog
     assert ("AnswerCallbackQuery", t("stale-button"), True) in indexed  # zz:1, k:view:notanumber
