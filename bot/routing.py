@@ -3,24 +3,26 @@
 aiogram tries every router in order, and in each every handler's filters, until one matches:
 a free-text question used to pass through about 20 routers (each pass copies the handler data
 and runs the router's filters) before the questions router took it. Most of those routers
-could never match, and it shows in three things the update carries: the command a message
-starts with (`Command` filters), the prefix of a button's callback data (`CallbackData.filter()`)
-and the user's FSM state (`StateFilter`, a `State` or a `StatesGroup`).
+could never match, and it shows in four things the update carries: the command a message
+starts with (`Command` filters), the prefix of a button's callback data (`CallbackData.filter()`),
+the user's FSM state (`StateFilter`, a `State` or a `StatesGroup`) and the chat type
+(`F.chat.type == ...` or `.in_(...)` on messages, `F.message.chat.type` on buttons).
 
 `index_routes(dp)` reads those filters once, at start-up, from every handler and from the
 router-level filters above it. Per update it reduces the update to that signature (command,
-prefix, state: a bounded set, unknown values fold into one), and computes once per signature the
-set of routers whose subtree holds a handler all of whose recognised filters could pass. Each
-router's `propagate_event` is wrapped to answer UNHANDLED at once outside that set, as aiogram
-itself would have after trying its handlers in vain. Everything else is untouched: the order
-of routers and handlers, router-level filters, inner middlewares (the consent gate), fallbacks.
-A filter the index does not recognise (magic filters, plain functions, negations) counts as
-"may pass", so a router is skipped only when aiogram could not have matched it; a router with
-an outer middleware for the update's type is never skipped.
+prefix, state, chat type: a bounded set, unknown values fold into one), and computes once per
+signature the set of routers whose subtree holds a handler all of whose recognised filters
+could pass. Each router's `propagate_event` is wrapped to answer UNHANDLED at once outside that
+set, as aiogram itself would have after trying its handlers in vain. Everything else is
+untouched: the order of routers and handlers, router-level filters, inner middlewares (the
+consent gate), fallbacks. A filter the index does not recognise (other magic filters, plain
+functions, negations) counts as "may pass", so a router is skipped only when aiogram could not
+have matched it; a router with an outer middleware for the update's type is never skipped.
 """
 
 from __future__ import annotations
 
+import operator
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from inspect import isclass
@@ -35,6 +37,9 @@ from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.filters.logic import _AndFilter, _OrFilter
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
+from magic_filter import MagicFilter
+from magic_filter.operations import ComparatorOperation, FunctionOperation, GetAttributeOperation
+from magic_filter.util import in_op
 
 ROUTE_KEY = "kilt_routes"  # handler data: the routers this update may visit
 OTHER = "\x00other"  # a command, prefix or state that no filter names
@@ -43,11 +48,12 @@ INDEXED = frozenset({"message", "edited_message", "callback_query"})
 
 class Signature(NamedTuple):
     """What the recognised filters look at: (prefix char, command name), callback prefix,
-    FSM state. Unknown values are OTHER, so the set of signatures stays small."""
+    FSM state, chat type. Unknown values are OTHER, so the set of signatures stays small."""
 
     command: tuple[str, str] | None
     prefix: str | None
     state: str | None
+    chat: str | None
 
 
 Need = Callable[[Signature], bool]  # a necessary condition for a filter to pass
@@ -59,6 +65,7 @@ class _Vocabulary:
     commands: set[str] = field(default_factory=set)
     callback_prefixes: set[str] = field(default_factory=set)
     states: set[str] = field(default_factory=set)
+    chats: set[str] = field(default_factory=set)
 
 
 def _state_names(state: Any) -> list[str | None]:
@@ -80,8 +87,34 @@ def _state_need(states: tuple[Any, ...], words: _Vocabulary) -> Need:
     return lambda sig: sig.state in names
 
 
-def _need(flt: FilterObject, words: _Vocabulary) -> Need | None:
+# Where the chat type is, for each indexed update type.
+CHAT_PATH = {"message": ("chat", "type"), "edited_message": ("chat", "type"),
+             "callback_query": ("message", "chat", "type")}
+
+
+def _chat_need(magic: MagicFilter, kind: str, words: _Vocabulary) -> Need | None:
+    """`F.chat.type == X` or `F.chat.type.in_(S)` (`F.message.chat.type` for buttons)."""
+    *path, test = magic._operations
+    names = tuple(op.name for op in path if isinstance(op, GetAttributeOperation))
+    if len(names) != len(path) or names != CHAT_PATH[kind]:
+        return None
+    if isinstance(test, ComparatorOperation) and test.comparator is operator.eq:
+        allowed = {test.right}
+    elif isinstance(test, FunctionOperation) and test.function is in_op and not test.kwargs \
+            and len(test.args) == 1 and not isinstance(test.args[0], MagicFilter):
+        allowed = set(test.args[0])
+    else:
+        return None
+    if not all(isinstance(a, str) for a in allowed):
+        return None
+    words.chats |= allowed
+    return lambda sig: sig.chat in allowed
+
+
+def _need(flt: FilterObject, kind: str, words: _Vocabulary) -> Need | None:
     """The necessary condition a filter puts on the signature; None if it is not one we know."""
+    if flt.magic is not None:
+        return _chat_need(flt.magic, kind, words)
     target = flt.callback
     if isinstance(target, Command):
         if any(isinstance(c, Pattern) for c in target.commands):
@@ -104,18 +137,18 @@ def _need(flt: FilterObject, words: _Vocabulary) -> Need | None:
     ):
         return _state_need((target,), words)
     if isinstance(target, _OrFilter):
-        parts = [_need(t, words) for t in target.targets]
+        parts = [_need(t, kind, words) for t in target.targets]
         if any(p is None for p in parts):
             return None
         return lambda sig: any(p(sig) for p in parts if p is not None)
     if isinstance(target, _AndFilter):
-        known = [p for p in (_need(t, words) for t in target.targets) if p is not None]
+        known = [p for p in (_need(t, kind, words) for t in target.targets) if p is not None]
         return lambda sig: all(p(sig) for p in known)
     return None
 
 
-def _needs(filters: list[FilterObject] | None, words: _Vocabulary) -> list[Need]:
-    return [n for n in (_need(f, words) for f in filters or ()) if n is not None]
+def _needs(filters: list[FilterObject] | None, kind: str, words: _Vocabulary) -> list[Need]:
+    return [n for n in (_need(f, kind, words) for f in filters or ()) if n is not None]
 
 
 @dataclass
@@ -143,27 +176,34 @@ class RouteIndex:
         self, router: Router, kind: str, above: tuple[Router, ...], needs: list[Need]
     ) -> None:
         observer = router.observers[kind]
-        path, needs = (*above, router), needs + _needs(observer._handler.filters, self.words)
+        path = (*above, router)
+        needs = needs + _needs(observer._handler.filters, kind, self.words)
         for handler in observer.handlers:
-            self.handlers[kind].append(_Handler(path, needs + _needs(handler.filters,
-                                                                     self.words)))
+            self.handlers[kind].append(
+                _Handler(path, needs + _needs(handler.filters, kind, self.words))
+            )
         for sub in router.sub_routers:
             self._collect(sub, kind, path, needs)
 
     def signature(self, kind: str, event: Any, data: dict[str, Any]) -> Signature:
-        command = prefix = None
+        command = prefix = chat = None
         if isinstance(event, Message):
+            chat = event.chat.type
             text = event.text or event.caption
             if text and text[0] in self.words.prefix_chars and not text[0].isspace():
                 name = text.split(maxsplit=1)[0][1:].partition("@")[0].casefold()
                 command = (text[0], name if name in self.words.commands else OTHER)
-        elif isinstance(event, CallbackQuery) and event.data:
-            head = event.data.split(":", 1)[0]
-            prefix = head if head in self.words.callback_prefixes else OTHER
+        elif isinstance(event, CallbackQuery):
+            chat = event.message.chat.type if event.message is not None else None
+            if event.data:
+                head = event.data.split(":", 1)[0]
+                prefix = head if head in self.words.callback_prefixes else OTHER
+        if chat is not None and chat not in self.words.chats:
+            chat = OTHER
         state = data.get("raw_state")
         if state is not None and state not in self.words.states:
             state = OTHER
-        return Signature(command, prefix, state)
+        return Signature(command, prefix, state, chat)
 
     def routers_for(self, kind: str, event: Any, data: dict[str, Any]) -> frozenset[Router]:
         if kind not in INDEXED:

@@ -59,6 +59,9 @@ def test_a_command_goes_to_its_owner_and_a_button_by_its_prefix(
     who = UpdateFactory(65_001)
     mykeys = visited(index, dp, who.message("/mykeys"), None)
     assert "keys.listing" in mykeys and "start" not in mykeys and "keys.add" not in mykeys
+    assert "groups" not in mykeys  # the group router filters on the chat type
+    in_group = visited(index, dp, who.message("/mykeys", chat=GROUP), None)
+    assert "groups" in in_group and not any(name.startswith("keys") for name in in_group)
     card = visited(index, dp, who.callback("k:view:5:0"), None)
     assert card == ["root", "keys", "keys.listing", "keys.edit", "keys.renew", "fallback"]
     # Unknown prefixes fold into one signature: they reach the stale-button fallback only.
