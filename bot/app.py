@@ -6,7 +6,6 @@ from collections.abc import Awaitable, Callable
 from typing import Any
 
 from aiogram import Bot, Dispatcher, Router
-from aiogram.dispatcher.event.bases import UNHANDLED
 from aiogram.fsm.storage.base import BaseEventIsolation
 from aiogram.types import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 
@@ -20,8 +19,9 @@ from bot.fsm_storage import DatabaseStorage
 from bot.i18n import LANGUAGES, Translator
 from bot.lifecycle import Lifecycle
 from bot.metrics import Metrics, ObserveUpdates
-from bot.middlewares import ContextMiddleware, InputLimitMiddleware, ThrottlingMiddleware
+from bot.middlewares import MAX_TEXT, ContextMiddleware, ThrottlingMiddleware
 from bot.qa.service import QAService, build_service
+from bot.routing import index_routes
 from handlers import build_root_router
 from storage.database import SessionPool
 from storage.encryption import FieldCipher
@@ -80,17 +80,16 @@ def build_dispatcher(
     dp.update.outer_middleware(ContextMiddleware(pool, cipher, translator, clock))
     dp.update.outer_middleware(dp.fsm)
     per_minute = settings.throttle_per_minute
-    texts = ThrottlingMiddleware(per_minute)  # an edit costs what a new message costs
+    # An edit costs what a new message costs; over-long texts are refused in the same layer.
+    texts = ThrottlingMiddleware(per_minute, max_text=MAX_TEXT)
     dp.message.outer_middleware(texts)
     dp.edited_message.outer_middleware(texts)
     # Taps have their own, larger budget: a brisk /addkey is a dozen taps in a minute.
     dp.callback_query.outer_middleware(ThrottlingMiddleware(2 * per_minute, max(per_minute, 20)))
-    dp.message.outer_middleware(InputLimitMiddleware())
-    dp.edited_message.outer_middleware(InputLimitMiddleware())
     dp.errors.register(on_error)
     dp.include_router(build_root_router(settings))
+    index_routes(dp)  # reads the filters: before run_sync_filters_inline wraps them
     run_sync_filters_inline(dp)
-    skip_idle_routers(dp)
     return dp
 
 
@@ -103,37 +102,6 @@ def run_sync_filters_inline(root: Router) -> None:
                 for flt in handler.filters or ():
                     if not flt.awaitable:
                         flt.callback, flt.awaitable = _as_coroutine(flt.callback), True
-
-
-def skip_idle_routers(root: Router) -> None:
-    """aiogram walks every router for every update (about 80 router passes per update here, each
-    copying the handler data); a router whose subtree has no handler and no outer middleware for
-    the update's type can only answer UNHANDLED, so it is skipped. Call after all routers are in."""
-    for router in root.chain_tail:
-        if router is root:
-            continue
-        live = frozenset(kind for kind in router.observers if _serves(router, kind))
-        router.propagate_event = _only_for(  # type: ignore[method-assign,assignment]
-            router.propagate_event, live
-        )
-
-
-def _serves(router: Router, kind: str) -> bool:
-    return any(
-        r.observers[kind].handlers or len(r.observers[kind].outer_middleware)
-        for r in router.chain_tail
-    )
-
-
-def _only_for(
-    propagate: Callable[..., Awaitable[Any]], live: frozenset[str]
-) -> Callable[..., Awaitable[Any]]:
-    async def propagate_event(update_type: str, event: Any, **kwargs: Any) -> Any:
-        if update_type not in live:
-            return UNHANDLED
-        return await propagate(update_type=update_type, event=event, **kwargs)
-
-    return propagate_event
 
 
 def _as_coroutine(fn: Callable[..., Any]) -> Callable[..., Awaitable[Any]]:

@@ -34,6 +34,8 @@ class Translator:
         self.root = root
         self._l10n: dict[str, FluentLocalization] = {}
         self._ids: dict[str, set[str]] = {}
+        # One text function per language: keyboards built from it are cached by its identity.
+        self._texts: dict[str, TextFn] = {}
         for lang in LANGUAGES:
             files = sorted(p.name for p in (root / lang).glob("*.ftl"))
             other = "ru" if lang == "kk" else "kk"
@@ -52,9 +54,15 @@ class Translator:
         return self._l10n[lang].format_value(msg_id, args)
 
     def for_lang(self, lang: str) -> TextFn:
+        known = self._texts.get(lang)
+        if known is not None:
+            return known
+
         def t(msg_id: str, **args: Any) -> str:
             return self.get(lang, msg_id, **args)
 
+        if lang in LANGUAGES:
+            self._texts[lang] = t
         return t
 
     def has(self, lang: str, msg_id: str) -> bool:

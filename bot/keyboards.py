@@ -8,10 +8,25 @@ button after making it, so copying the rows (lists) is enough to keep builders i
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from functools import lru_cache
+from typing import ParamSpec, TypeVar
+
 from aiogram.types import InlineKeyboardButton
 from aiogram.utils.keyboard import InlineKeyboardBuilder as _AiogramBuilder
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
 class InlineKeyboardBuilder(_AiogramBuilder):
     def export(self) -> list[list[InlineKeyboardButton]]:
         return [list(row) for row in self._markup]
+
+
+def built_once(fn: Callable[P, R]) -> Callable[P, R]:
+    """A keyboard that depends only on its (hashable) arguments is built once per arguments:
+    a text function `t` is one object per language (Translator.for_lang), button texts and
+    callback data are strings. Nothing changes a markup after it is built, so one markup object
+    may go out in any number of messages. Bounded, so odd arguments cannot grow it."""
+    return lru_cache(maxsize=512)(fn)  # type: ignore[return-value]

@@ -9,8 +9,8 @@ delivery code increments e.g. `ctx.metrics.reminders_sent.inc()`.
 
 from __future__ import annotations
 
+import os
 import time
-import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
 
@@ -106,13 +106,23 @@ class ObserveUpdates(BaseMiddleware):
 
     def __init__(self, metrics: Metrics, lifecycle: Lifecycle) -> None:
         self.metrics, self.lifecycle = metrics, lifecycle
+        # The labelled children, by update type: `.labels()` takes a lock and builds a key.
+        self._children: dict[str, tuple[Counter, Histogram]] = {}
+
+    def _for(self, kind: str) -> tuple[Counter, Histogram]:
+        children = self._children.get(kind)
+        if children is None:
+            children = self._children[kind] = (
+                self.metrics.updates.labels(kind), self.metrics.update_seconds.labels(kind)
+            )
+        return children
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         assert isinstance(event, Update)
         kind = update_type(event)
         # The same id goes into every log line of this update and into the error message the
         # user sees (bot/errors.py reads it from `data`: it runs outside this middleware).
-        data["correlation_id"] = cid = uuid.uuid4().hex[:8]
+        data["correlation_id"] = cid = os.urandom(4).hex()
         token = update_context.set((cid, event.update_id))
         started = time.perf_counter()
         self.lifecycle.saw_telegram()
@@ -126,8 +136,9 @@ class ObserveUpdates(BaseMiddleware):
             raise
         finally:
             self.metrics.updates_in_flight.dec()
-            self.metrics.updates.labels(kind).inc()
-            self.metrics.update_seconds.labels(kind).observe(time.perf_counter() - started)
+            count, seconds = self._for(kind)
+            count.inc()
+            seconds.observe(time.perf_counter() - started)
             update_context.reset(token)
 
 

@@ -1,4 +1,4 @@
-"""Outer middlewares: database + user + language per update, throttling, input limits."""
+"""Outer middlewares: database + user + language per update, throttling with input limits."""
 
 from __future__ import annotations
 
@@ -70,21 +70,25 @@ class ContextMiddleware(BaseMiddleware):
 class ThrottlingMiddleware(BaseMiddleware):
     """A token bucket per user: `per_minute` refill, `burst` at once. An excess message gets
     one notice, then silence; an excess button press is always answered (with the notice),
-    because Telegram shows a spinner on the button until the bot answers."""
+    because Telegram shows a spinner on the button until the bot answers.
+
+    With `max_text`, a message that passed the bucket and whose text is longer is refused
+    politely instead of being processed or stored (one middleware layer for both checks)."""
 
     def __init__(
         self, per_minute: int, burst: int | None = None,
-        clock: Callable[[], float] = time.monotonic,
+        clock: Callable[[], float] = time.monotonic, *, max_text: int | None = None,
     ) -> None:
         self.rate = per_minute / 60.0
         self.capacity = float(burst if burst is not None else max(per_minute // 3, 5))
         self.clock = clock
+        self.max_text = max_text
         self.buckets: dict[int, tuple[float, float, bool]] = {}
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         user: User | None = data.get("event_from_user")
         if user is None or self.rate <= 0:
-            return await handler(event, data)
+            return await self._limit_text(handler, event, data)
         now = self.clock()
         tokens, last, warned = self.buckets.get(user.id, (self.capacity, now, False))
         tokens = min(self.capacity, tokens + (now - last) * self.rate)
@@ -92,7 +96,7 @@ class ThrottlingMiddleware(BaseMiddleware):
             self.buckets[user.id] = (tokens - 1, now, False)
             if len(self.buckets) > 50_000:  # bounded memory: drop the full (idle) buckets
                 self.buckets = {k: v for k, v in self.buckets.items() if v[0] < self.capacity}
-            return await handler(event, data)
+            return await self._limit_text(handler, event, data)
         self.buckets[user.id] = (tokens, now, True)
         if isinstance(event, CallbackQuery):
             with suppress(TelegramBadRequest):  # a query too old to answer: nothing spins
@@ -102,17 +106,18 @@ class ThrottlingMiddleware(BaseMiddleware):
         return None
 
 
-class InputLimitMiddleware(BaseMiddleware):
-    """Refuses over-long texts politely instead of processing or storing them."""
-
-    async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
+    async def _limit_text(
+        self, handler: Handler, event: TelegramObject, data: dict[str, Any]
+    ) -> Any:
+        limit = self.max_text
         if (
-            isinstance(event, Message)
+            limit is not None
+            and isinstance(event, Message)
             and event.text
-            and len(event.text) > MAX_TEXT
+            and len(event.text) > limit
             # A pasted private key must reach the handler that deletes it and warns.
             and not looks_like_private_key_text(event.text)
         ):
-            await event.answer(data["t"]("too-long", length=len(event.text), limit=MAX_TEXT))
+            await event.answer(data["t"]("too-long", length=len(event.text), limit=limit))
             return None
         return await handler(event, data)

@@ -12,7 +12,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message, TelegramObject
 
 from bot.i18n import TextFn
-from bot.keyboards import InlineKeyboardBuilder
+from bot.keyboards import InlineKeyboardBuilder, built_once
 from bot.keys.service import Tap
 
 MENU_ACTIONS = ("addkey", "mykeys", "reminders", "faq", "language")
@@ -22,6 +22,7 @@ class MenuCallback(CallbackData, prefix="menu"):
     action: str
 
 
+@built_once
 def main_menu(t: TextFn) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for action in MENU_ACTIONS:

@@ -8,7 +8,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.i18n import LANGUAGES, TextFn, Translator
-from bot.keyboards import InlineKeyboardBuilder
+from bot.keyboards import InlineKeyboardBuilder, built_once
 from handlers.common import MenuCallback, main_menu, reply_to
 from storage.dto import UserDTO
 from storage.repositories import Repos
@@ -18,6 +18,7 @@ class LanguageCallback(CallbackData, prefix="lang"):
     code: str
 
 
+@built_once
 def language_keyboard(t: TextFn) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for code in LANGUAGES:

@@ -9,10 +9,10 @@ from aiogram import F, Router
 from aiogram.enums import ChatType
 from aiogram.filters import Command
 from aiogram.filters.callback_data import CallbackData
-from aiogram.types import BufferedInputFile, CallbackQuery, Message
+from aiogram.types import BufferedInputFile, CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.i18n import TextFn
-from bot.keyboards import InlineKeyboardBuilder
+from bot.keyboards import InlineKeyboardBuilder, built_once
 from handlers.common import reply_to
 from storage.dto import UserDTO
 from storage.repositories import Repos
@@ -50,10 +50,15 @@ async def cmd_forget(message: Message, user: UserDTO | None, repos: Repos, t: Te
         await message.answer(t("forget-nothing"))
         return
     keys = await repos.keys.count_for_user(user.id)
+    await message.answer(t("forget-confirm", keys=keys), reply_markup=forget_keyboard(t))
+
+
+@built_once
+def forget_keyboard(t: TextFn) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     kb.button(text=t("btn-forget-yes"), callback_data=ForgetCallback(confirm=True))
     kb.button(text=t("btn-forget-no"), callback_data=ForgetCallback(confirm=False))
-    await message.answer(t("forget-confirm", keys=keys), reply_markup=kb.as_markup())
+    return kb.as_markup()
 
 
 async def on_forget_confirmed(

@@ -13,7 +13,7 @@ from aiogram.types import CallbackQuery, InaccessibleMessage, InlineKeyboardMark
 
 from bot.config import Settings
 from bot.i18n import TextFn, Translator
-from bot.keyboards import InlineKeyboardBuilder
+from bot.keyboards import InlineKeyboardBuilder, built_once
 from bot.keys.secrets import looks_like_secret
 from bot.qa.service import QAResult, QAService
 from handlers.common import MenuCallback, delete_quietly, reply_to
@@ -44,14 +44,21 @@ def answer_keyboard(
     """Related topics, and 👍/👎 only in a private chat: in a group anyone could press them."""
     if result.topic is None:
         return None
+    related = tuple((r, qa.kb.text(r, result.lang).title) for r in result.related[:2])
+    return _answer_markup(t, result.topic, related, votes)
+
+
+@built_once
+def _answer_markup(
+    t: TextFn, topic: str, related: tuple[tuple[str, str], ...], votes: bool
+) -> InlineKeyboardMarkup | None:
     kb = InlineKeyboardBuilder()
     if votes:
-        up, down = (FeedbackCallback(topic=result.topic, up=v) for v in (True, False))
+        up, down = (FeedbackCallback(topic=topic, up=v) for v in (True, False))
         kb.button(text=t("btn-helpful"), callback_data=up)
         kb.button(text=t("btn-not-helpful"), callback_data=down)
-    for related in result.related[:2]:
-        title = qa.kb.text(related, result.lang).title
-        kb.button(text=title, callback_data=TopicCallback(id=related))
+    for topic_id, title in related:
+        kb.button(text=title, callback_data=TopicCallback(id=topic_id))
     kb.adjust(2, 1, 1) if votes else kb.adjust(1)
     return kb.as_markup() if list(kb.buttons) else None
 
@@ -137,8 +144,13 @@ async def on_question(
 
 def faq_keyboard(qa: QAService, t: TextFn) -> InlineKeyboardMarkup:
     """/faq first shows sections: 31 topics in one list are too many to browse."""
+    return _faq_markup(t, tuple(qa.kb.sections))
+
+
+@built_once
+def _faq_markup(t: TextFn, sections: tuple[str, ...]) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    for section in qa.kb.sections:
+    for section in sections:
         label = t(f"btn-faq-section-{section}")
         kb.button(text=label, callback_data=FaqSectionCallback(id=section))
     kb.adjust(1)
@@ -146,9 +158,15 @@ def faq_keyboard(qa: QAService, t: TextFn) -> InlineKeyboardMarkup:
 
 
 def section_keyboard(qa: QAService, section: str, lang: str, t: TextFn) -> InlineKeyboardMarkup:
+    topics = tuple((i, qa.kb.text(i, lang).title) for i in qa.kb.sections[section])
+    return _section_markup(t, topics)
+
+
+@built_once
+def _section_markup(t: TextFn, topics: tuple[tuple[str, str], ...]) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
-    for topic_id in qa.kb.sections[section]:
-        kb.button(text=qa.kb.text(topic_id, lang).title, callback_data=TopicCallback(id=topic_id))
+    for topic_id, title in topics:
+        kb.button(text=title, callback_data=TopicCallback(id=topic_id))
     kb.button(text=t("btn-faq-sections"), callback_data=MenuCallback(action="faq"))
     kb.adjust(1)
     return kb.as_markup()

@@ -9,11 +9,11 @@ from aiogram.enums import ChatType
 from aiogram.filters import Command, CommandStart
 from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.context import FSMContext
-from aiogram.types import CallbackQuery, Message
+from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.config import Settings
 from bot.i18n import TextFn
-from bot.keyboards import InlineKeyboardBuilder
+from bot.keyboards import InlineKeyboardBuilder, built_once
 from bot.reminders.hooks import plan_user_checkup
 from handlers.common import main_menu, reply_to
 from storage.dto import UserDTO
@@ -24,17 +24,22 @@ class ConsentCallback(CallbackData, prefix="consent"):
     agree: bool
 
 
+@built_once
+def consent_keyboard(t: TextFn) -> InlineKeyboardMarkup:
+    kb = InlineKeyboardBuilder()
+    kb.button(text=t("btn-consent-yes"), callback_data=ConsentCallback(agree=True))
+    kb.button(text=t("btn-consent-no"), callback_data=ConsentCallback(agree=False))
+    return kb.as_markup()
+
+
 async def cmd_start(message: Message, user: UserDTO | None, t: TextFn) -> None:
     if user is not None and user.has_consented:
         await message.answer(t("start-welcome-back"), reply_markup=main_menu(t))
         return
-    kb = InlineKeyboardBuilder()
-    kb.button(text=t("btn-consent-yes"), callback_data=ConsentCallback(agree=True))
-    kb.button(text=t("btn-consent-no"), callback_data=ConsentCallback(agree=False))
     text = "\n\n".join(
         [t("start-greeting"), t("start-about"), t("start-not-official"), t("start-consent-ask")]
     )
-    await message.answer(text, reply_markup=kb.as_markup())
+    await message.answer(text, reply_markup=consent_keyboard(t))
 
 
 async def on_consent(

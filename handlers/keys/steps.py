@@ -8,7 +8,7 @@ from typing import Any
 from aiogram.types import InlineKeyboardMarkup
 
 from bot.i18n import TextFn
-from bot.keyboards import InlineKeyboardBuilder
+from bot.keyboards import InlineKeyboardBuilder, built_once
 from bot.keys.kinds import CHOICES, KeyHolder, KeyKind
 from bot.keys.validation import default_expiry
 from bot.reminders.planning import KeyStatus, key_status
@@ -82,8 +82,10 @@ def prompt(step: str, t: TextFn, data: dict[str, Any]) -> tuple[str, InlineKeybo
     """Question text and buttons for one step."""
     if step in CHOICES:
         return t(f"keys-ask-{step}"), choice_keyboard(t, step, CHOICES[step])
-    kb = InlineKeyboardBuilder()
     text = summary(t, data) if step == "confirm" else t(f"keys-ask-{step}")
+    if step not in ("expiry", "label"):
+        return text, step_keyboard(t, step)
+    kb = InlineKeyboardBuilder()
     if step == "expiry":
         proposal = proposed_expiry(data)
         text = t("keys-ask-expiry", date=fmt_date(proposal))
@@ -93,11 +95,20 @@ def prompt(step: str, t: TextFn, data: dict[str, Any]) -> tuple[str, InlineKeybo
                   callback_data=AddCb(action="expiry_ok"))
     elif step == "label":
         kb.button(text=suggested_label(t, data), callback_data=AddCb(action="label_ok"))
-    if step in BUTTONS and step not in ("expiry", "label"):
+    nav_row(kb, t)
+    kb.adjust(1, 2)
+    return text, kb.as_markup()
+
+
+@built_once
+def step_keyboard(t: TextFn, step: str) -> InlineKeyboardMarkup:
+    """The buttons of a step that shows nothing from the dialog's data."""
+    kb = InlineKeyboardBuilder()
+    if step in BUTTONS:
         kb.button(text=t(f"btn-keys-{BUTTONS[step]}"), callback_data=AddCb(action=BUTTONS[step]))
     nav_row(kb, t)
     kb.adjust(*((1, 2) if step in BUTTONS else (2,)))
-    return text, kb.as_markup()
+    return kb.as_markup()
 
 
 def draft(data: dict[str, Any]) -> KeyDraft:
@@ -123,6 +134,7 @@ def saved_text(t: TextFn, key: KeyDTO, user: UserDTO, now: datetime) -> str:
     return text + "\n" + t("keys-saved-expired" if expired else "keys-saved-will-remind")
 
 
+@built_once
 def saved_keyboard(t: TextFn) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     # The menu's button: the list comes as a new message, the confirmation stays.

@@ -10,7 +10,7 @@ from aiogram.filters.callback_data import CallbackData
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup
 
 from bot.i18n import TextFn
-from bot.keyboards import InlineKeyboardBuilder
+from bot.keyboards import InlineKeyboardBuilder, built_once
 from bot.keys.service import Outcome
 from bot.reminders.planning import KeyStatus, days_left, key_status
 from bot.reminders.texts import fmt_date as reminder_date
@@ -83,6 +83,7 @@ def nav_row(kb: InlineKeyboardBuilder, t: TextFn, back: bool = True) -> None:
     kb.button(text=t("btn-keys-cancel"), callback_data=AddCb(action="cancel"))
 
 
+@built_once
 def choice_keyboard(
     t: TextFn, action: str, values: tuple[str, ...], back: bool = True
 ) -> InlineKeyboardMarkup:
@@ -124,14 +125,19 @@ def key_lines(t: TextFn, key: KeyDTO, now: datetime, tz: str) -> list[str]:
 
 
 def key_keyboard(t: TextFn, key: KeyDTO, page: int) -> InlineKeyboardMarkup:
+    return _key_markup(t, key.id, key.reminders_stopped, page)
+
+
+@built_once
+def _key_markup(t: TextFn, key_id: int, stopped: bool, page: int) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for action in ("edit", "renew", "used", "where"):
-        kb.button(text=t(f"btn-keys-{action}"), callback_data=KeyCb(action=action, key_id=key.id,
+        kb.button(text=t(f"btn-keys-{action}"), callback_data=KeyCb(action=action, key_id=key_id,
                                                                      page=page))
-    stop = "resume" if key.reminders_stopped else "stop"
-    kb.button(text=t(f"btn-keys-{stop}"), callback_data=KeyCb(action=stop, key_id=key.id,
+    stop = "resume" if stopped else "stop"
+    kb.button(text=t(f"btn-keys-{stop}"), callback_data=KeyCb(action=stop, key_id=key_id,
                                                                page=page))
-    kb.button(text=t("btn-keys-delete"), callback_data=KeyCb(action="del", key_id=key.id,
+    kb.button(text=t("btn-keys-delete"), callback_data=KeyCb(action="del", key_id=key_id,
                                                              page=page))
     kb.button(text=t("btn-keys-to-list"), callback_data=ListCb(action="page", page=page))
     kb.adjust(2, 2, 2, 1)

@@ -13,7 +13,7 @@ from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, InlineKeyboardMarkup, Message
 
 from bot.i18n import TextFn
-from bot.keyboards import InlineKeyboardBuilder
+from bot.keyboards import InlineKeyboardBuilder, built_once
 from bot.reminders.hooks import on_settings_changed, user_window
 from bot.reminders.planning import (
     ACTIVITY_MODES,
@@ -49,20 +49,25 @@ def settings_view(t: TextFn, user: UserDTO) -> tuple[str, InlineKeyboardMarkup]:
         window=format_window(user_window(user)), tz=user.timezone,
         mode=t(f"reminders-mode-{user.activity_mode}"),
     )
+    toggles = tuple(bool(getattr(user, column)) for column in TOGGLES)
+    return text, settings_keyboard(t, user.activity_mode, toggles)
+
+
+@built_once
+def settings_keyboard(t: TextFn, mode_now: str, toggles: tuple[bool, ...]) -> InlineKeyboardMarkup:
     kb = InlineKeyboardBuilder()
     for field in ("offsets", "window", "tz"):
         kb.button(text=t(f"btn-reminders-set-{field}"), callback_data=SettingsCallback(a=field))
     for mode in ACTIVITY_MODES:
-        mark = "• " if mode == user.activity_mode else ""
+        mark = "• " if mode == mode_now else ""
         kb.button(text=mark + t(f"btn-reminders-mode-{mode}"),
                   callback_data=SettingsCallback(a=f"mode-{mode}"))
     # Opt-outs for what admins send: the weekly tip and broadcasts (security news).
-    for column in TOGGLES:
-        state = "on" if getattr(user, column) else "off"
-        kb.button(text=t(f"btn-reminders-{column}-{state}"),
+    for column, on in zip(TOGGLES, toggles, strict=True):
+        kb.button(text=t(f"btn-reminders-{column}-{'on' if on else 'off'}"),
                   callback_data=SettingsCallback(a=f"toggle-{column}"))
     kb.adjust(1, 1, 1, 3, 1, 1)
-    return text, kb.as_markup()
+    return kb.as_markup()
 
 
 async def cmd_reminders(message: Message, user: UserDTO, t: TextFn) -> None:

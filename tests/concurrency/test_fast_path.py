@@ -27,7 +27,7 @@ async def test_response_models_survive_garbage_collection(
 async def test_routers_without_handlers_for_the_update_type_are_skipped(bot: Bot) -> None:
     from aiogram import Router
 
-    from bot.app import skip_idle_routers
+    from bot.routing import index_routes
 
     dp, texts, taps = Dispatcher(), Router(name="texts"), Router(name="taps")
     passes: list[str] = []
@@ -51,7 +51,7 @@ async def test_routers_without_handlers_for_the_update_type_are_skipped(bot: Bot
             return await _real(update_type=update_type, event=event, **kw)
 
         router.propagate_event = spy  # type: ignore[method-assign]
-    skip_idle_routers(dp)
+    index_routes(dp)
     who = UpdateFactory(64_300)
     await dp.feed_update(bot, who.callback("x"))
     await dp.feed_update(bot, who.message("hi"))
