@@ -128,15 +128,6 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-def with_bytecode(env: dict[str, str]) -> dict[str, str]:
-    """The environment for the bots, with bytecode caches as an installed package has them:
-    PYTHONDONTWRITEBYTECODE would make every start compile aiogram from source (about 4 s)."""
-    env = {k: v for k, v in env.items() if k != "PYTHONDONTWRITEBYTECODE"}
-    subprocess.run([sys.executable, "-c", "import bot.runtime, benchmarks.loadkit.echo"],
-                   cwd=ROOT, env=env, check=True)
-    return env
-
-
 async def spawn(args: list[str], env: dict[str, str]) -> asyncio.subprocess.Process:
     return await asyncio.create_subprocess_exec(*args, cwd=ROOT, env=env)
 
@@ -178,8 +169,7 @@ async def run_http(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     people = People(args.users, args.consent, certificates())
     flow = Flow(people)
     api = FakeBotApi(flow)
-    env = {**with_bytecode(dict(os.environ)), "BOT_TOKEN": TOKEN,
-           "TELEGRAM_API_URL": await api.start(),
+    env = {**os.environ, "BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": await api.start(),
            "DATABASE_URL": url, "DATA_KEY": base64.b64encode(data_key).decode(),
            "DATA_DIR": str(tmp), "LOG_LEVEL": "WARNING", "THROTTLE_PER_MINUTE": "1000000",
            "ADMIN_IDS": ""}
@@ -229,8 +219,7 @@ def startup_breakdown(tmp: Path) -> dict[str, Any]:
 def _breakdown_once(tmp: Path) -> dict[str, Any]:
     done = subprocess.run(
         [sys.executable, "-X", "importtime", str(ROOT / "benchmarks/loadkit/startup.py"),
-         str(tmp)], cwd=ROOT, capture_output=True, text=True, check=True,
-        env=with_bytecode(dict(os.environ)))
+         str(tmp)], cwd=ROOT, capture_output=True, text=True, check=True)
     steps: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
     by_package: dict[str, float] = {}
     for line in done.stderr.splitlines():  # "import time: self | cumulative | name"
