@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import sqlite3
 import time
 
 import aiohttp
@@ -64,3 +65,19 @@ async def test_sigterm_finishes_the_update_in_flight_and_exits_cleanly(
     assert "stopping: 1 update(s) in flight" in log
     assert "still in flight" not in log and "Traceback" not in log
     assert log.rstrip().endswith("bot stopped")
+
+
+async def test_rows_written_behind_are_stored_by_a_graceful_stop(
+    bot_process: BotProcess, tta_client: TTAClient, bot_env: dict[str, str]
+) -> None:
+    """Production queues log rows (questions without an answer) and writes them in batches;
+    handler tests write them inline. Here the real process gets SIGTERM right after replying."""
+    chat = 74002
+    await tta_client.send_message(chat, "Ертең Алматыда жаңбыр жауа ма?", language_code="kk")
+    await tta_client.wait_for_bot_message(chat, timeout=20)
+    bot_process.kill(signal.SIGTERM, wait=False)
+    assert await asyncio.to_thread(bot_process.wait, 30) == 0
+    path = bot_env["DATABASE_URL"].removeprefix("sqlite+aiosqlite:///")
+    with sqlite3.connect(path) as db:
+        (stored,) = db.execute("SELECT count(*) FROM unanswered_questions").fetchone()
+    assert stored == 1
