@@ -24,10 +24,15 @@ from typing import Any, cast
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from aiogram import Bot  # noqa: E402
+from aiogram.dispatcher.middlewares.user_context import EVENT_CONTEXT_KEY, EventContext  # noqa: E402
+from aiogram.fsm.middleware import FSMContextMiddleware  # noqa: E402
+from aiogram.fsm.storage.base import StorageKey  # noqa: E402
+from aiogram.fsm.storage.memory import DisabledEventIsolation  # noqa: E402
 from aiogram.methods import SendMessage  # noqa: E402
 from aiogram.types import User  # noqa: E402
 
 from bot.concurrency import CommitBeforeSend  # noqa: E402
+from bot.fsm_storage import DatabaseStorage, storage_key  # noqa: E402
 from bot.i18n import Translator  # noqa: E402
 from bot.middlewares import ContextMiddleware  # noqa: E402
 from storage.database import create_engine, create_session_pool, migrate  # noqa: E402
@@ -45,17 +50,21 @@ async def measure(url: str) -> dict[str, list[float]]:
     pool = create_session_pool(engine)
     cipher = FieldCipher(b"k" * 32)
     now = datetime.now(UTC)
+    bot: Bot = make_bot()
+    # The key aiogram's FSM middleware reads for a private chat: ContextMiddleware prefetches it.
+    keys = [storage_key(StorageKey(bot.id, i, i)) for i in range(USERS)]
     async with pool() as s:
         repos = Repos.build(s, cipher)
         for i in range(USERS):
             await repos.users.create(i, "ru", "Asia/Almaty", now, True)
-            await repos.fsm.save(f"fsm:{i}", i, now, state="KeyForm:kind", data={"kind": "file"})
+            await repos.fsm.save(keys[i], i, now, state="KeyForm:kind", data={"kind": "file"})
         await s.commit()
-    bot: Bot = make_bot()
-    middleware = ContextMiddleware(pool, cipher, Translator(), lambda: now)
+    fsm = FSMContextMiddleware(DatabaseStorage(pool, cipher), DisabledEventIsolation())
+    middleware = ContextMiddleware(pool, cipher, Translator(), lambda: now, fsm)
     commit_before_send = CommitBeforeSend()
     reply = SendMessage(chat_id=1, text="…")
     people = [User(id=i, is_bot=False, first_name="a") for i in range(USERS)]
+    contexts = [EventContext(chat=None, user=people[i], thread_id=None) for i in range(USERS)]
 
     async def _sent(bot: Bot, method: Any) -> None:
         return None  # the null transport: what is measured is the commit before it
@@ -63,11 +72,11 @@ async def measure(url: str) -> dict[str, list[float]]:
     sent: Any = _sent
 
     async def read_only(event: Any, data: dict[str, Any]) -> None:
-        await data["repos"].fsm.get_state(f"fsm:{data['event_from_user'].id}")
+        await data["repos"].fsm.get_state(keys[data["event_from_user"].id])
         await commit_before_send(sent, bot, reply)
 
     async def dialog_step(event: Any, data: dict[str, Any]) -> None:
-        fsm, key = data["repos"].fsm, f"fsm:{data['event_from_user'].id}"
+        fsm, key = data["repos"].fsm, keys[data["event_from_user"].id]
         state = await fsm.get_state(key)
         values = await fsm.get_data(key)
         step = "KeyForm:holder" if state == "KeyForm:kind" else "KeyForm:kind"
@@ -76,7 +85,8 @@ async def measure(url: str) -> dict[str, list[float]]:
         await commit_before_send(sent, bot, reply)
 
     async def update(handler: Handler, i: int) -> None:
-        data = {"bot": bot, "event_from_user": people[i % USERS]}
+        data = {"bot": bot, "event_from_user": people[i % USERS],
+                EVENT_CONTEXT_KEY: contexts[i % USERS]}
         await middleware(handler, cast(Any, None), data)
 
     out: dict[str, list[float]] = {}

@@ -77,7 +77,7 @@ def build_dispatcher(
         dp.update.outer_middleware(DedupMiddleware(dedup, metrics))
     # The per-user lock comes next: waiting updates must not hold pooled connections.
     dp.update.outer_middleware(UserLockMiddleware(isolation or UserLocks()))
-    dp.update.outer_middleware(ContextMiddleware(pool, cipher, translator, clock))
+    dp.update.outer_middleware(ContextMiddleware(pool, cipher, translator, clock, dp.fsm))
     dp.update.outer_middleware(dp.fsm)
     per_minute = settings.throttle_per_minute
     # An edit costs what a new message costs; over-long texts are refused in the same layer.

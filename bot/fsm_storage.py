@@ -14,7 +14,8 @@ from storage.encryption import FieldCipher
 from storage.repositories import Repos
 
 
-def _key(key: StorageKey) -> str:
+def storage_key(key: StorageKey) -> str:
+    """The FSM row's key (blind-indexed in storage) for aiogram's StorageKey."""
     return ":".join(
         str(part)
         for part in (
@@ -33,11 +34,11 @@ class DatabaseStorage(BaseStorage):
     async def _write(self, key: StorageKey, **changes: Any) -> None:
         repos = current_repos.get()
         if repos is not None:
-            await repos.fsm.save(_key(key), key.user_id, self.clock(), **changes)
+            await repos.fsm.save(storage_key(key), key.user_id, self.clock(), **changes)
             return
         async with self.pool() as session:
             own = Repos.build(session, self.cipher)
-            await own.fsm.save(_key(key), key.user_id, self.clock(), **changes)
+            await own.fsm.save(storage_key(key), key.user_id, self.clock(), **changes)
             await session.commit()
 
     async def set_state(self, key: StorageKey, state: StateType = None) -> None:
@@ -47,9 +48,9 @@ class DatabaseStorage(BaseStorage):
     async def get_state(self, key: StorageKey) -> str | None:
         repos = current_repos.get()
         if repos is not None:
-            return await repos.fsm.get_state(_key(key))
+            return await repos.fsm.get_state(storage_key(key))
         async with self.pool() as session:
-            return await Repos.build(session, self.cipher).fsm.get_state(_key(key))
+            return await Repos.build(session, self.cipher).fsm.get_state(storage_key(key))
 
     async def set_data(self, key: StorageKey, data: Mapping[str, Any]) -> None:
         await self._write(key, data=dict(data))
@@ -57,9 +58,9 @@ class DatabaseStorage(BaseStorage):
     async def get_data(self, key: StorageKey) -> dict[str, Any]:
         repos = current_repos.get()
         if repos is not None:
-            return await repos.fsm.get_data(_key(key))
+            return await repos.fsm.get_data(storage_key(key))
         async with self.pool() as session:
-            return await Repos.build(session, self.cipher).fsm.get_data(_key(key))
+            return await Repos.build(session, self.cipher).fsm.get_data(storage_key(key))
 
     async def close(self) -> None:
         return None

@@ -10,11 +10,15 @@ from datetime import timedelta
 from typing import Any
 
 from aiogram import BaseMiddleware
+from aiogram.dispatcher.middlewares.user_context import EVENT_CONTEXT_KEY
 from aiogram.exceptions import TelegramBadRequest
+from aiogram.fsm.middleware import FSMContextMiddleware
+from aiogram.fsm.storage.memory import DisabledEventIsolation
 from aiogram.types import CallbackQuery, Message, TelegramObject, User
 
 from bot.concurrency import CommitBeforeSend, install_request_middleware, update_transaction
 from bot.context import Clock, current_repos
+from bot.fsm_storage import DatabaseStorage, storage_key
 from bot.i18n import Translator, language_from_telegram
 from bot.keys.secrets import looks_like_private_key_text
 from bot.response_types import PinResponseTypes
@@ -28,13 +32,23 @@ MAX_TEXT = 2000
 
 
 class ContextMiddleware(BaseMiddleware):
-    """Opens one session per update and puts repos, user, lang and t into handler data."""
+    """Opens one session per update and puts repos, user, lang and t into handler data.
+
+    With `fsm` (the dispatcher's FSM middleware, next in the chain), the dialog state it is
+    about to read is fetched together with the user row: one greenlet hop instead of two."""
 
     def __init__(
-        self, pool: SessionPool, cipher: FieldCipher, translator: Translator, clock: Clock
+        self, pool: SessionPool, cipher: FieldCipher, translator: Translator, clock: Clock,
+        fsm: FSMContextMiddleware | None = None,
     ) -> None:
         self.pool, self.cipher, self.translator, self.clock = pool, cipher, translator, clock
         self._ready: weakref.WeakSet[object] = weakref.WeakSet()  # bot sessions set up
+        # Only when the state lives in our database (the read then hits FsmRepo's cache in the
+        # update's session) and aiogram takes no lock of its own before reading it (the state
+        # must be read under the lock; ours, UserLockMiddleware, is already held here).
+        self.fsm = fsm if fsm is not None and isinstance(fsm.storage, DatabaseStorage) and (
+            isinstance(fsm.events_isolation, DisabledEventIsolation)
+        ) else None
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         tg_user: User | None = data.get("event_from_user")
@@ -45,7 +59,7 @@ class ContextMiddleware(BaseMiddleware):
             self._ready.add(data["bot"].session)
         async with self.pool() as session, update_transaction(session):
             repos = Repos.build(session, self.cipher)
-            user = await repos.users.get_by_tg(tg_user.id) if tg_user else None
+            user = await repos.user_and_state(tg_user.id, self._fsm_key(data)) if tg_user else None
             if user is not None and user.blocked_at:  # at once: reminders skip blocked users
                 await repos.users.touch(user.id, now)
             elif user is not None and now - user.last_seen_at > TOUCH_EVERY:
@@ -65,6 +79,15 @@ class ContextMiddleware(BaseMiddleware):
                 return result
             finally:
                 current_repos.reset(token)
+
+
+    def _fsm_key(self, data: dict[str, Any]) -> str | None:
+        """The key of the state aiogram's FSM middleware reads next, resolved by that very
+        middleware (same strategy, chat, thread, business connection); None: no prefetch."""
+        if self.fsm is None or EVENT_CONTEXT_KEY not in data:
+            return None
+        context = self.fsm.resolve_event_context(data["bot"], data)
+        return None if context is None else storage_key(context.key)
 
 
 class ThrottlingMiddleware(BaseMiddleware):

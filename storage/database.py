@@ -31,6 +31,7 @@ _HEADER = re.compile(
 
 SessionPool = async_sessionmaker[AsyncSession]
 _Params = dict[str, Any]
+Query = tuple[Executable, _Params]  # a Core statement and its parameters
 SQLITE_TIMEOUT = 30.0  # seconds a writer waits for another (process) before "locked"
 
 
@@ -80,6 +81,11 @@ def _all(session: Session, statement: Executable, params: _Params) -> list[Row[A
     return list(session.connection().execute(statement, params).all())
 
 
+def _firsts(session: Session, queries: tuple[Query, ...]) -> list[Row[Any] | None]:
+    conn = session.connection()
+    return [conn.execute(statement, params).first() for statement, params in queries]
+
+
 def _run(session: Session, statement: Executable, params: _Params) -> None:
     session.connection().execute(statement, params)
 
@@ -92,6 +98,12 @@ async def first_row(session: AsyncSession, statement: Executable, params: _Param
     `await session.connection()` then `execute`, and no ORM (micro-benchmark: 120 µs against
     165 µs and 370 µs for the ORM query)."""
     return await session.run_sync(_first, statement, params)
+
+
+async def first_rows(session: AsyncSession, *queries: Query) -> list[Row[Any] | None]:
+    """The first row of each statement, run in order in one greenlet hop (as `first_row`):
+    what every update reads at its start costs one hop instead of one per statement."""
+    return await session.run_sync(_firsts, queries)
 
 
 async def all_rows(session: AsyncSession, statement: Executable, params: _Params

@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, delete, event, insert, select, update
+from sqlalchemy import Row, Table, bindparam, delete, event, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
-from storage.database import first_row, run_core
+from storage.database import Query, first_row, run_core
 from storage.encryption import FieldCipher
 from storage.models import FsmRecord
 
@@ -79,6 +79,20 @@ class FsmRepo:
         if key in self._rows:
             return self._rows[key]
         found = await first_row(self.session, _READ, {"key": self.cipher.blind_index(key)})
+        return self._remember(key, found)
+
+    def read_query(self, key: str) -> Query | None:
+        """The statement that reads `key`, to batch it with others; None when already cached.
+        Its row must then be handed to `remember`, in the same session and transaction."""
+        if key in self._rows:
+            return None
+        return _READ, {"key": self.cipher.blind_index(key)}
+
+    def remember(self, key: str, found: Row[Any] | None) -> None:
+        """Caches the row a batched `read_query(key)` returned."""
+        self._remember(key, found)
+
+    def _remember(self, key: str, found: Row[Any] | None) -> _Stored | None:
         row = None if found is None else _Stored(found.state, found.data_enc)
         self._rows[key] = row
         return row

@@ -8,7 +8,7 @@ from typing import Any
 from sqlalchemy import Row, bindparam, delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from storage.database import all_rows, first_row
+from storage.database import Query, all_rows, first_row
 from storage.dto import UserDTO
 from storage.encryption import FieldCipher
 from storage.fsm import forget_cached_states
@@ -66,8 +66,14 @@ class UserRepo:
         )
 
     async def get_by_tg(self, tg_id: int) -> UserDTO | None:
-        index = self.cipher.blind_index(tg_id)
-        row = await first_row(self.session, _BY_TG, {"tg_index": index})
+        row = await first_row(self.session, *self.by_tg_query(tg_id))
+        return self.from_row(row)
+
+    def by_tg_query(self, tg_id: int) -> Query:
+        """The statement `get_by_tg` runs, to batch it with others (Repos.user_and_state)."""
+        return _BY_TG, {"tg_index": self.cipher.blind_index(tg_id)}
+
+    def from_row(self, row: Row[Any] | None) -> UserDTO | None:
         return None if row is None else self._dto(row)
 
     async def get(self, user_id: int) -> UserDTO | None:

@@ -8,13 +8,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
+import greenlet
 import pytest
 from aiogram import Bot, Dispatcher
+from aiogram.fsm.middleware import FSMContextMiddleware
+from aiogram.fsm.storage.memory import DisabledEventIsolation, MemoryStorage, SimpleEventIsolation
 from aiogram.methods import EditMessageText, SendMessage
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
 from bot.concurrency import CommitBeforeSend
+from bot.fsm_storage import DatabaseStorage
+from bot.i18n import Translator
+from bot.middlewares import ContextMiddleware
 from handlers.keys.ui import AddCb
 from storage import sqlite_inline
 from storage.database import SessionPool
@@ -108,3 +114,46 @@ async def test_a_changed_state_is_committed_before_the_reply(
     await dp.feed_update(bot, who.callback(press, prompt_message(who)))
     assert seen, "the step sent nothing"
     assert all(states == ["KeyForm:holder"] for states in seen), seen
+
+
+async def test_the_user_and_the_state_are_read_in_one_hop(
+    dp: Dispatcher, bot: Bot, session: RecordingSession, pool: SessionPool,
+    cipher: FieldCipher, clock: FakeClock,
+) -> None:
+    """ContextMiddleware reads the dialog state aiogram is about to read with the user row,
+    in one greenlet hop (one `run_sync`); aiogram's read and the handler's then hit the cache."""
+    who = UpdateFactory(64_302)
+    async with pool() as s:
+        await Repos.build(s, cipher).users.create(who.user.id, "ru", "Asia/Almaty", clock(), True)
+        await s.commit()
+    await dp.feed_update(bot, who.message("/help"))  # warm: middlewares installed
+    hops: list[tuple[str, Any]] = []
+    engine = pool.kw["bind"].sync_engine
+
+    def sql(*args: Any) -> None:
+        hops.append((args[2], greenlet.getcurrent()))  # each run_sync runs in a new greenlet
+
+    event.listen(engine, "before_cursor_execute", sql)
+    try:
+        session.clear()
+        await dp.feed_update(bot, who.message("/cancel"))  # reads the state twice
+    finally:
+        event.remove(engine, "before_cursor_execute", sql)
+    assert session.sent()
+    users = [g for statement, g in hops if "FROM users" in statement]
+    states = [g for statement, g in hops if "FROM fsm_records" in statement]
+    assert len(users) == 1 and len(states) == 1
+    assert users[0] is states[0]
+
+
+def test_no_prefetch_when_aiogram_locks_before_reading_the_state(
+    pool: SessionPool, cipher: FieldCipher, translator: Translator, clock: FakeClock,
+) -> None:
+    """aiogram reads the state under its own lock when it has one: nothing is read before."""
+    storage = DatabaseStorage(pool, cipher, clock)
+    locked = FSMContextMiddleware(storage, SimpleEventIsolation())
+    assert ContextMiddleware(pool, cipher, translator, clock, locked).fsm is None
+    unlocked = FSMContextMiddleware(storage, DisabledEventIsolation())
+    assert ContextMiddleware(pool, cipher, translator, clock, unlocked).fsm is unlocked
+    elsewhere = FSMContextMiddleware(MemoryStorage(), DisabledEventIsolation())
+    assert ContextMiddleware(pool, cipher, translator, clock, elsewhere).fsm is None
