@@ -22,7 +22,7 @@ from bot.fsm_storage import DatabaseStorage, storage_key
 from bot.i18n import Translator, language_from_telegram
 from bot.keys.secrets import looks_like_private_key_text
 from bot.response_types import PinResponseTypes
-from storage.database import SessionPool
+from storage.database import SessionPool, open_session
 from storage.encryption import FieldCipher
 from storage.repositories import Repos
 
@@ -57,7 +57,7 @@ class ContextMiddleware(BaseMiddleware):
             for kind in (CommitBeforeSend, PinResponseTypes):
                 install_request_middleware(data["bot"], kind)
             self._ready.add(data["bot"].session)
-        async with self.pool() as session, update_transaction(session):
+        async with open_session(self.pool) as session, update_transaction(session):
             repos = Repos.build(session, self.cipher)
             user = await repos.user_and_state(tg_user.id, self._fsm_key(data)) if tg_user else None
             if user is not None and user.blocked_at:  # at once: reminders skip blocked users

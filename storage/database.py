@@ -73,6 +73,31 @@ def create_session_pool(engine: AsyncEngine) -> SessionPool:
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+class open_session:  # noqa: N801 - used like a function: `async with open_session(pool) as s`
+    """`async with pool() as session`, minus a task per use when nothing is left to release.
+
+    AsyncSession's exit runs `close()` in a new task shielded from cancellation (so that giving
+    the connection back is never abandoned): a task and two extra event-loop passes for every
+    update. A session whose transaction has ended (committed before the reply) holds no
+    connection, and closing it only clears its identity map: that is done at once, no await.
+    A session still in a transaction (an error, a rollback to do) is closed AsyncSession's way."""
+
+    __slots__ = ("session",)
+
+    def __init__(self, pool: SessionPool) -> None:
+        self.session = pool()
+
+    async def __aenter__(self) -> AsyncSession:
+        return self.session
+
+    async def __aexit__(self, *exc_info: Any) -> None:
+        session = self.session
+        if session.in_transaction():
+            await session.__aexit__(*exc_info)
+        else:
+            session.sync_session.close()
+
+
 def _first(session: Session, statement: Executable, params: _Params) -> Row[Any] | None:
     return session.connection().execute(statement, params).first()
 

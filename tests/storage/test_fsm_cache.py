@@ -5,10 +5,11 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
+import pytest
 from aiogram import Bot, Dispatcher
 from sqlalchemy import event
 
-from storage.database import SessionPool
+from storage.database import SessionPool, open_session
 from storage.encryption import FieldCipher
 from storage.repositories import Repos
 from tests.support.telegram import RecordingSession, UpdateFactory
@@ -109,3 +110,26 @@ async def test_a_released_savepoint_is_not_a_commit(
         await s.rollback()  # the outer transaction never commits
         assert await fsm.get_state("k") is None
         assert await fsm.get_state("a") is None
+
+
+async def test_open_session_gives_every_connection_back(
+    backend_pool: SessionPool, cipher: FieldCipher
+) -> None:
+    """A committed session is closed at once, an open transaction (a read, or a write then an
+    error) the usual way: rolled back and its connection returned to the pool."""
+    engine_pool = backend_pool.kw["bind"].sync_engine.pool
+    async with open_session(backend_pool) as s:
+        await Repos.build(s, cipher).fsm.save("k", 1, NOW, state="KeyForm:kind")
+        await s.commit()
+    assert engine_pool.checkedout() == 0
+    async with open_session(backend_pool) as s:
+        assert await Repos.build(s, cipher).fsm.get_state("k") == "KeyForm:kind"
+        assert s.in_transaction()  # a read, never committed
+    assert engine_pool.checkedout() == 0
+    with pytest.raises(LookupError):
+        async with open_session(backend_pool) as s:
+            await Repos.build(s, cipher).fsm.save("k", 1, NOW, state="KeyForm:label")
+            raise LookupError
+    assert engine_pool.checkedout() == 0
+    async with backend_pool() as s:
+        assert await Repos.build(s, cipher).fsm.get_state("k") == "KeyForm:kind"
