@@ -98,10 +98,6 @@ class open_session:  # noqa: N801 - used like a function: `async with open_sessi
             session.sync_session.close()
 
 
-def _first(session: Session, statement: Executable, params: _Params) -> Row[Any] | None:
-    return session.connection().execute(statement, params).first()
-
-
 def _all(session: Session, statement: Executable, params: _Params) -> list[Row[Any]]:
     return list(session.connection().execute(statement, params).all())
 
@@ -122,7 +118,8 @@ async def first_row(session: AsyncSession, statement: Executable, params: _Param
     For the reads and writes of every update: one greenlet hop instead of two for
     `await session.connection()` then `execute`, and no ORM (micro-benchmark: 120 µs against
     165 µs and 370 µs for the ORM query)."""
-    return await session.run_sync(_first, statement, params)
+    (row,) = await first_rows(session, (statement, params))
+    return row
 
 
 async def first_rows(session: AsyncSession, *queries: Query) -> list[Row[Any] | None]:

@@ -76,10 +76,10 @@ class FsmRepo:
         self._rows: dict[str, _Stored | None] = session.info.setdefault(_ROWS, {})
 
     async def _row(self, key: str) -> _Stored | None:
-        if key in self._rows:
+        query = self.read_query(key)
+        if query is None:
             return self._rows[key]
-        found = await first_row(self.session, _READ, {"key": self.cipher.blind_index(key)})
-        return self._remember(key, found)
+        return self.remember(key, await first_row(self.session, *query))
 
     def read_query(self, key: str) -> Query | None:
         """The statement that reads `key`, to batch it with others; None when already cached.
@@ -88,11 +88,8 @@ class FsmRepo:
             return None
         return _READ, {"key": self.cipher.blind_index(key)}
 
-    def remember(self, key: str, found: Row[Any] | None) -> None:
-        """Caches the row a batched `read_query(key)` returned."""
-        self._remember(key, found)
-
-    def _remember(self, key: str, found: Row[Any] | None) -> _Stored | None:
+    def remember(self, key: str, found: Row[Any] | None) -> _Stored | None:
+        """Caches (and returns) the row `read_query(key)` returned."""
         row = None if found is None else _Stored(found.state, found.data_enc)
         self._rows[key] = row
         return row

@@ -77,8 +77,7 @@ class UserRepo:
         return None if row is None else self._dto(row)
 
     async def get(self, user_id: int) -> UserDTO | None:
-        row = await first_row(self.session, _BY_ID, {"user_id": user_id})
-        return None if row is None else self._dto(row)
+        return self.from_row(await first_row(self.session, _BY_ID, {"user_id": user_id}))
 
     async def get_many(self, user_ids: list[int]) -> dict[int, UserDTO]:
         """Users by id in one query (absent ids are left out)."""
