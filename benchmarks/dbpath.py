@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import gc
+import json
 import sys
 import tempfile
 import time
@@ -115,9 +116,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         url = args.pg or f"sqlite+aiosqlite:///{tmp}/dbpath.sqlite3"
         result = asyncio.run(measure(url))
+    summary: dict[str, object] = {"backend": "postgresql" if args.pg else "sqlite"}
     for name, values in result.items():
         ordered = sorted(values)
         print(f"{name}: CPU {ordered[0]:.0f} µs min, {ordered[3]:.0f} µs median per update")
+        summary[name.split()[0].replace("-", "_") + "_min_us"] = round(ordered[0])
+        summary[name.split()[0].replace("-", "_") + "_median_us"] = round(ordered[3])
+    print(json.dumps(summary))
 
 
 if __name__ == "__main__":

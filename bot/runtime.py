@@ -102,7 +102,8 @@ async def poll_until(stop: asyncio.Event, bot: Bot, dp: Dispatcher) -> None:
 def settle_heap() -> None:
     """What start-up built (the Q&A index, the dispatcher, texts, SQLAlchemy's mappers) lives as
     long as the process. Out of the collector's reach, a full collection scans only what updates
-    left behind: it had been 15% of the CPU under load (benchmarks/load.py). The young
+    left behind (a gc.callbacks timer during benchmarks/load.py had put collections at 15% of
+    the bot's CPU, 16 of them full ones, before this; 4-6% after). The young
     generation's threshold is raised because each update allocates thousands of short-lived
     objects (pydantic models, SQL rows): collections run less often and find more garbage."""
     gc.collect(1)
