@@ -1,6 +1,10 @@
-"""What encoding one Bot API call costs: aiogram's form (urlencoded when there is no file)
-against the JSON body of bot/telegram_session.py, for a typical answer: a Kazakh text of about
-500 characters with a four-button keyboard. CPU µs per call, best of 7 repetitions.
+"""What one Bot API call costs on our side, for a typical answer: a Kazakh text of about 500
+characters with a four-button keyboard. CPU µs per call, best of 7 repetitions.
+
+- Encoding: aiogram's form (urlencoded when there is no file) against the JSON body of
+  bot/telegram_session.py.
+- Reading Telegram's answer (the whole sent message, keyboard included): aiogram's
+  `check_response` against JsonBodySession's, which drops the keyboard before validation.
 
     python benchmarks/request_body.py [--calls 3000]
 """
@@ -61,13 +65,31 @@ def main() -> None:
         assert body is not None
         return body
 
+    # Telegram's answer: the message as sent, with its keyboard.
+    answer = json.dumps({"ok": True, "result": {
+        "message_id": 4242, "date": 1_764_000_000, "text": TEXT,
+        "from": {"id": 4242, "is_bot": True, "first_name": "Kilt", "username": "kilt_bot"},
+        "chat": {"id": 5_000_000_001, "type": "private", "first_name": "Әлия"},
+        "reply_markup": markup.model_dump(exclude_none=True)}}, ensure_ascii=False)
+
+    def aiogram_read() -> object:
+        return AiohttpSession.check_response(json_session, json_bot, method, 200, answer)
+
+    def our_read() -> object:
+        return json_session.check_response(json_bot, method, 200, answer)
+
     form_us, json_us = best_us(form_body, args.calls), best_us(json_body, args.calls)
+    read_us, ours_us = best_us(aiogram_read, args.calls), best_us(our_read, args.calls)
     print(f"aiogram's form: {form_us:.0f} µs per call, {len(form_body()):,} bytes")
     print(f"JSON body: {json_us:.0f} µs per call, {len(json_body()):,} bytes "
           f"({form_us / json_us:.1f}x cheaper)")
+    print(f"reading the answer: aiogram {read_us:.0f} µs, without the keyboard {ours_us:.0f} µs "
+          f"({read_us / ours_us:.1f}x cheaper)")
     print(json.dumps({"form_us": round(form_us, 1), "json_us": round(json_us, 1),
                       "ratio": round(form_us / json_us, 2), "form_bytes": len(form_body()),
-                      "json_bytes": len(json_body()), "calls": args.calls}))
+                      "json_bytes": len(json_body()), "read_aiogram_us": round(read_us, 1),
+                      "read_ours_us": round(ours_us, 1),
+                      "read_ratio": round(read_us / ours_us, 2), "calls": args.calls}))
 
 
 if __name__ == "__main__":

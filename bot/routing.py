@@ -12,8 +12,9 @@ the user's FSM state (`StateFilter`, a `State` or a `StatesGroup`) and the chat 
 router-level filters above it. Per update it reduces the update to that signature (command,
 prefix, state, chat type: a bounded set, unknown values fold into one), and computes once per
 signature the set of routers whose subtree holds a handler all of whose recognised filters
-could pass. Each router's `propagate_event` is wrapped to answer UNHANDLED at once outside that
-set, as aiogram itself would have after trying its handlers in vain. Everything else is
+could pass. A router passes the update on only to the sub-routers in that set: the others are
+not called at all (each call copies the handler data), as if aiogram had tried their handlers
+in vain. Everything else is
 untouched: the order of routers and handlers, router-level filters, inner middlewares (the
 consent gate), fallbacks. A filter the index does not recognise (other magic filters, plain
 functions, negations) counts as "may pass", so a router is skipped only when aiogram could not
@@ -30,8 +31,9 @@ from re import Pattern
 from typing import Any, NamedTuple
 
 from aiogram import Router
-from aiogram.dispatcher.event.bases import UNHANDLED
+from aiogram.dispatcher.event.bases import REJECTED, UNHANDLED
 from aiogram.dispatcher.event.handler import FilterObject
+from aiogram.dispatcher.event.telegram import TelegramEventObserver
 from aiogram.filters import Command, StateFilter
 from aiogram.filters.callback_data import CallbackQueryFilter
 from aiogram.filters.logic import _AndFilter, _OrFilter
@@ -230,21 +232,37 @@ def index_routes(dp: Router) -> RouteIndex:
 
     dp.propagate_event = routed  # type: ignore[method-assign]
     for router in dp.chain_tail:
-        if router is not dp:
-            router.propagate_event = _skip_unless_routed(  # type: ignore[method-assign,assignment]
-                router, router.propagate_event
-            )
+        if router.sub_routers:
+            router._propagate_event = _routed_children(router)  # type: ignore[method-assign,assignment]
     return index
 
 
-def _skip_unless_routed(
-    router: Router, propagate: Callable[..., Awaitable[Any]]
-) -> Callable[..., Awaitable[Any]]:
-    async def propagate_event(update_type: str, event: Any, **kwargs: Any) -> Any:
+def _routed_children(router: Router) -> Callable[..., Awaitable[Any]]:
+    """aiogram's `Router._propagate_event` (aiogram 3.x, dispatcher/router.py), except that the
+    update goes on only to the sub-routers in its route set (to all when it carries none)."""
+
+    async def propagate_event(
+        observer: TelegramEventObserver | None, update_type: str, event: Any, **kwargs: Any
+    ) -> Any:
+        response = UNHANDLED
+        if observer:
+            result, data = await observer.check_root_filters(event, **kwargs)
+            if not result:
+                return UNHANDLED
+            kwargs.update(data)
+            response = await observer.trigger(event, **kwargs)
+            if response is REJECTED:
+                return UNHANDLED
+            if response is not UNHANDLED:
+                return response
         routes = kwargs.get(ROUTE_KEY)
-        if routes is not None and router not in routes:
-            return UNHANDLED
-        return await propagate(update_type=update_type, event=event, **kwargs)
+        for sub in router.sub_routers:
+            if routes is not None and sub not in routes:
+                continue
+            response = await sub.propagate_event(update_type=update_type, event=event, **kwargs)
+            if response is not UNHANDLED:
+                break
+        return response
 
     return propagate_event
 

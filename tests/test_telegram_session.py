@@ -11,7 +11,7 @@ from aiogram import Bot
 from aiogram.client.default import DefaultBotProperties
 from aiogram.client.telegram import TelegramAPIServer
 from aiogram.enums import ParseMode
-from aiogram.exceptions import TelegramBadRequest, TelegramRetryAfter
+from aiogram.exceptions import ClientDecodeError, TelegramBadRequest, TelegramRetryAfter
 from aiogram.types import BufferedInputFile, InlineKeyboardButton, InlineKeyboardMarkup
 from aiohttp import web
 
@@ -108,4 +108,25 @@ async def test_telegram_errors_are_aiograms_exceptions(api: tuple[Api, Bot]) -> 
     server.answer = (400, {"ok": False, "error_code": 400,
                            "description": "Bad Request: message text is empty"})
     with pytest.raises(TelegramBadRequest):
+        await bot.send_message(CHAT, "тест")
+
+
+async def test_a_sent_message_is_read_without_its_keyboard(api: tuple[Api, Bot]) -> None:
+    server, bot = api
+    keyboard = {"inline_keyboard": [[{"text": "Иә", "callback_data": "consent:yes"}]]}
+    server.answer = (200, {"ok": True, "result": {
+        "message_id": 9, "date": 1_700_000_000, "chat": {"id": CHAT, "type": "private"},
+        "text": "Келісесіз бе?", "reply_markup": keyboard}})
+    markup = InlineKeyboardMarkup(inline_keyboard=[[
+        InlineKeyboardButton(text="Иә", callback_data="consent:yes")]])
+    sent = await bot.send_message(CHAT, "Келісесіз бе?", reply_markup=markup)
+    assert (sent.message_id, sent.text, sent.reply_markup) == (9, "Келісесіз бе?", None)
+    assert sent.bot is bot  # bound like any aiogram result: shortcuts work on it
+    # Anything else Telegram answers is read as aiogram reads it.
+    server.answer = (200, {"ok": True, "result": True})
+    assert await bot.answer_callback_query("q1") is True
+    server.answer = (200, {"ok": True, "result": {
+        "message_id": "not a number", "date": 1_700_000_000,
+        "chat": {"id": CHAT, "type": "private"}}})
+    with pytest.raises(ClientDecodeError):
         await bot.send_message(CHAT, "тест")
