@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from functools import cached_property
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -19,31 +19,48 @@ from storage.reminders import ReminderRepo
 from storage.users import UserRepo
 
 
-@dataclass
 class Repos:
-    session: AsyncSession
-    users: UserRepo
-    keys: KeyRepo
-    fsm: FsmRepo
-    reminders: ReminderRepo
-    broadcasts: BroadcastRepo
-    questions: QuestionRepo
-    claims: ClaimRepo
-    learned: LearnedRepo
+    """The repositories of one session, each made on first use: an update uses two or three
+    of the eight, and it is built for every update."""
+
+    def __init__(self, session: AsyncSession, cipher: FieldCipher) -> None:
+        self.session, self.cipher = session, cipher
 
     @classmethod
     def build(cls, session: AsyncSession, cipher: FieldCipher) -> Repos:
-        return cls(
-            session=session,
-            users=UserRepo(session, cipher),
-            keys=KeyRepo(session, cipher),
-            fsm=FsmRepo(session, cipher),
-            reminders=ReminderRepo(session),
-            broadcasts=BroadcastRepo(session, cipher),
-            questions=QuestionRepo(session, cipher),
-            claims=ClaimRepo(session, cipher),
-            learned=LearnedRepo(session, cipher),
-        )
+        return cls(session, cipher)
+
+    @cached_property
+    def users(self) -> UserRepo:
+        return UserRepo(self.session, self.cipher)
+
+    @cached_property
+    def keys(self) -> KeyRepo:
+        return KeyRepo(self.session, self.cipher)
+
+    @cached_property
+    def fsm(self) -> FsmRepo:
+        return FsmRepo(self.session, self.cipher)
+
+    @cached_property
+    def reminders(self) -> ReminderRepo:
+        return ReminderRepo(self.session)
+
+    @cached_property
+    def broadcasts(self) -> BroadcastRepo:
+        return BroadcastRepo(self.session, self.cipher)
+
+    @cached_property
+    def questions(self) -> QuestionRepo:
+        return QuestionRepo(self.session, self.cipher)
+
+    @cached_property
+    def claims(self) -> ClaimRepo:
+        return ClaimRepo(self.session, self.cipher)
+
+    @cached_property
+    def learned(self) -> LearnedRepo:
+        return LearnedRepo(self.session, self.cipher)
 
     async def user_and_state(self, tg_id: int, fsm_key: str | None) -> UserDTO | None:
         """The update's user by Telegram id; with `fsm_key`, that dialog state is read in the
