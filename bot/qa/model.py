@@ -17,6 +17,7 @@ fingerprint says which training data and feature code it was trained with.
 from __future__ import annotations
 
 import base64
+import heapq
 import json
 import math
 import random
@@ -136,7 +137,8 @@ class LinearModel:
     def _pack_hot(self, limit: int = HOT_ROWS) -> None:
         """Pack the rows of the limit most common features (see HOT_ROWS)."""
         offsets, label_ids, values = self._offsets, self._label_ids, self._values
-        by_row = sorted(self._row.items(), key=lambda fr: (self._idf[fr[1]], fr[1]))[:limit]
+        idf = self._idf
+        by_row = heapq.nsmallest(limit, self._row.items(), key=lambda fr: (idf[fr[1]], fr[1]))
         self._hot = {}
         for f, row in by_row:
             start, end = offsets[row], offsets[row + 1]
@@ -264,6 +266,7 @@ class LinearModel:
             in_scope, out_scope = payload["counts"]
             model.counts = (dict(in_scope), dict(out_scope))
             model.fingerprint = str(payload["fingerprint"])
+            del payload, in_scope, out_scope  # the JSON text's objects go before the packing
         except (OSError, ValueError, KeyError, TypeError, AttributeError):
             return None
         if len(model._idf) != len(model._row) or len(model._offsets) != len(model._row) + 1:
