@@ -59,7 +59,7 @@ def _scores(text: str, cyrillic: str) -> tuple[float, float]:
     for token in cyrillic_tokens(cyrillic):
         if token.isdigit():
             continue
-        if any(ch in _KK_LETTERS for ch in token):
+        if not _KK_LETTERS.isdisjoint(token):  # a Kazakh letter in it
             kk += 3.0
             continue
         light = token.translate(_LIGHT_FOLD)

@@ -1,5 +1,5 @@
-"""The fast scoring path (packed rows, one tokenization, cached transliteration) answers exactly
-as the plain computation it replaced, kept here as the reference."""
+"""The fast scoring path (packed rows, one tokenization, cached transliteration, one language
+pass) answers exactly as the plain computation it replaced, kept here as the reference."""
 
 from __future__ import annotations
 
@@ -9,13 +9,13 @@ from collections import Counter
 
 import pytest
 
+from bot.qa import langdetect as ld
 from bot.qa.features import content_tokens, features
 from bot.qa.knowledge import DEFAULT_ROOT
-from bot.qa.langdetect import language_scores
 from bot.qa.lexicon import ANCHORS, DOMAIN_WORDS, names_our_object
 from bot.qa.matcher import Matcher, load_matcher, out_of_scope
 from bot.qa.model import LinearModel, Vector
-from bot.qa.normalize import to_cyrillic
+from bot.qa.normalize import raw_tokens, to_cyrillic
 
 
 def _questions() -> list[str]:
@@ -58,11 +58,40 @@ def ref_scores(model: LinearModel, vec: Vector) -> list[float]:
     return result
 
 
+def ref_language_scores(text: str) -> tuple[float, float]:
+    """language_scores as it was: its own transliteration, a generator per token."""
+    kk = 3.0 * len(ld._KK_LATIN.findall(text.lower()))
+    ru = 0.0
+    for token in raw_tokens(text):
+        if token.isdigit():
+            continue
+        if any(ch in ld._KK_LETTERS for ch in token):
+            kk += 3.0
+            continue
+        light = token.translate(ld._LIGHT_FOLD)
+        if light in ld._KK_WORDS:
+            kk += 2.0
+        elif light in ld._RU_WORDS:
+            ru += 2.0
+        elif len(light) > 3 and light.endswith(ld._KK_SUFFIXES):
+            kk += 0.6
+        elif len(light) > 3 and light.endswith(ld._RU_SUFFIXES):
+            ru += 0.6
+        if "ё" in token or "ъ" in token or "щ" in token:
+            ru += 1.0
+    return kk, ru
+
+
+def ref_language(text: str) -> str | None:
+    if not to_cyrillic(text).strip():
+        return None
+    kk, ru = ref_language_scores(text)
+    return None if kk == ru else ("kk" if kk > ru else "ru")
+
+
 def ref_match(m: Matcher, text: str) -> tuple[str | None, float, str | None, list[int]]:
     """(topic, confidence, language, labels ranked by score) as Matcher.match computed them."""
-    cyr = to_cyrillic(text)
-    kk, ru = language_scores(text) if cyr.strip() else (0.0, 0.0)
-    lang = None if kk == ru else ("kk" if kk > ru else "ru")
+    lang = ref_language(text)
     tokens, feats = features(text)
     assert tokens == content_tokens(text)
     if not tokens:
@@ -89,6 +118,7 @@ def _check(m: Matcher, texts: list[str]) -> None:
         topic, confidence, lang, ranked = ref_match(m, text)
         got = m.match(text)
         assert (got.topic, got.score, got.lang_detected) == (topic, confidence, lang), text
+        assert ld.language_scores(text) == ref_language_scores(text), text
         if ranked:
             vec = m.model.vector(features(text)[1])
             assert vec == ref_vector(m.model, features(text)[1])
