@@ -51,7 +51,7 @@ HOT_ROWS = 2000  # about 0.9 MB of packed integers
 _LANE = 96  # three 32-bit words
 _W_SCALE = float(2**40)
 _V_SCALE = float(2**44)
-_LANE_SCALE = 2.0**-84
+_LANE_SCALE = 2.0**-84  # of a lane's sum; its 32-bit words weigh 2**-84, 2**-52 and 2**-20
 _MAX_HOT_WEIGHT = 16.0
 _MAX_HOT_FEATURES = 4096
 
@@ -128,8 +128,8 @@ class LinearModel:
             words = array("I", (packed + self._hot_bias).to_bytes(len(result) * 12, "little"))
             if sys.byteorder == "big":
                 words.byteswap()
-            high = map(mul, map(sub, words[2::3], repeat(1 << 31)), repeat(2.0**-20))
-            middle = map(mul, words[1::3], repeat(2.0**-52))
+            high = map(mul, map(sub, words[2::3], repeat(1 << 31)), repeat(_LANE_SCALE * 2**64))
+            middle = map(mul, words[1::3], repeat(_LANE_SCALE * 2**32))
             low = map(mul, words[0::3], repeat(_LANE_SCALE))
             result = list(map(add, result, map(add, map(add, high, middle), low)))
         return result
