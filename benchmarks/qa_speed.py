@@ -5,8 +5,8 @@ Matcher.match alone every question of ../shared/qa/dev.tsv and benchmarks/data/q
 (the sets benchmarks/qa_accuracy.py prints misses for), several passes; a pass's CPU time
 (time.process_time) over the number of questions is µs per question, and the best pass is kept,
 so other processes on the machine barely move it; the three calls take turns in each pass. The
-first pass is also shown on its own: it starts with empty per-word caches (stems, concepts,
-transliteration), as a fresh bot process does.
+first pass is also shown on its own: answer's starts with empty per-word caches (stems,
+concepts, transliteration), as a fresh bot process does (match's then finds them filled).
 
 The floor, timed the same way in the same run: folding and splitting the text with the standard
 library alone (lowercase, the Kazakh and Russian letter folds, the word regex), which any
