@@ -22,7 +22,10 @@ from bot.qa.normalize import char_ngrams, stem_kk, stem_ru, tokenize
 
 def content_tokens(text: str) -> list[str]:
     """Folded, canonicalised tokens without stopwords or light verbs of compound verbs."""
-    words = tokenize(text)
+    return _content_tokens(tokenize(text))
+
+
+def _content_tokens(words: list[str]) -> list[str]:
     tokens: list[str] = []
     for t in words:
         if t in STOPWORDS or (tokens and t.startswith(light_verb_after(tokens[-1]) or "\0")):
@@ -47,7 +50,7 @@ def features(text: str) -> tuple[list[str], list[str]]:
     from a how-to), and character 3- and 4-grams (typos, agglutinative endings, transliteration).
     """
     words = tokenize(text)
-    tokens = content_tokens(text)
+    tokens = _content_tokens(words)
     stems = [_stem(t) for t in tokens]
     feats = [f"w:{s}" for s in stems]
     feats += [f"w:{r}" for t in tokens if (r := stem_ru(t)) not in stems]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 
 from bot.constants import Lang
-from bot.qa.normalize import raw_tokens, to_cyrillic
+from bot.qa.normalize import cyrillic_tokens, to_cyrillic
 
 _KK_LETTERS = frozenset("әғқңөұүһі")
 # Latin letters that only Kazakh Latin alphabets use.
@@ -49,12 +49,17 @@ _LIGHT_FOLD = str.maketrans(
 
 def language_scores(text: str) -> tuple[float, float]:
     """Evidence for Kazakh and for Russian in the text, as (kk, ru)."""
+    return _scores(text, to_cyrillic(text))
+
+
+def _scores(text: str, cyrillic: str) -> tuple[float, float]:
+    """language_scores of text, given its to_cyrillic form."""
     kk = 3.0 * len(_KK_LATIN.findall(text.lower()))
     ru = 0.0
-    for token in raw_tokens(text):
+    for token in cyrillic_tokens(cyrillic):
         if token.isdigit():
             continue
-        if any(ch in _KK_LETTERS for ch in token):
+        if not _KK_LETTERS.isdisjoint(token):  # a Kazakh letter in it
             kk += 3.0
             continue
         light = token.translate(_LIGHT_FOLD)
@@ -73,9 +78,10 @@ def language_scores(text: str) -> tuple[float, float]:
 
 def detect_language(text: str) -> Lang | None:
     """Return "kk" or "ru" when the text says so clearly enough, else None."""
-    if not to_cyrillic(text).strip():
+    cyrillic = to_cyrillic(text)
+    if not cyrillic.strip():
         return None
-    kk, ru = language_scores(text)
+    kk, ru = _scores(text, cyrillic)
     if kk == ru:
         return None
     return "kk" if kk > ru else "ru"

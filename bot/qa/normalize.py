@@ -68,6 +68,9 @@ _MIN_KK_ROOT = 4
 _ru_stemmer = snowballstemmer.stemmer("russian")
 
 
+# Latin-typed words repeat (ecp, kalai, kilt): the regex with a callback per letter is the
+# costly part of a Latin question. Bounded: at most about a megabyte.
+@lru_cache(maxsize=4096)
 def _translit_token(token: str) -> str:
     return _LATIN_RE.sub(lambda m: _LATIN_MAP[m.group(0)], token)
 
@@ -94,7 +97,12 @@ def tokenize(text: str) -> list[str]:
 
 def raw_tokens(text: str) -> list[str]:
     """Lowercased tokens after transliteration but before folding (keeps kk letters)."""
-    return _TOKEN_RE.findall(to_cyrillic(text))
+    return cyrillic_tokens(to_cyrillic(text))
+
+
+def cyrillic_tokens(cyrillic: str) -> list[str]:
+    """raw_tokens of a text that already went through to_cyrillic."""
+    return _TOKEN_RE.findall(cyrillic)
 
 
 @lru_cache(maxsize=65536)
