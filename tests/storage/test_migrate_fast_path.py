@@ -1,5 +1,6 @@
 """`migrate()` leaves a database at the head revisions alone (and creates an empty one) without
-importing Alembic, and still upgrades one that is behind (SQLite + PG); the heads read from the files are Alembic's."""
+importing Alembic, and still upgrades one that is behind (SQLite + PG); the heads read from the
+files are Alembic's."""
 
 from __future__ import annotations
 
