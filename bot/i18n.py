@@ -45,7 +45,9 @@ class Translator:
         self._ids: dict[str, set[str]] = {}
         # One text function per language: keyboards built from it are cached by its identity.
         self._texts: dict[str, TextFn] = {}
-        files_of = {lang: sorted(p.name for p in (root / lang).glob("*.ftl")) for lang in LANGUAGES}
+        files_of: dict[str, list[str]] = {
+            lang: sorted(p.name for p in (root / lang).glob("*.ftl")) for lang in LANGUAGES
+        }
         loader.parse_all(files_of)
         for lang, files in files_of.items():
             other = "ru" if lang == "kk" else "kk"
