@@ -2,28 +2,21 @@
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import logging
-import os
-import pickle
-import sys
 from collections.abc import Callable, Generator
 from pathlib import Path
 from typing import Any
 
-import fluent.syntax.parser
 from fluent.runtime import FluentLocalization
 from fluent.runtime.fallback import AbstractResourceLoader
 from fluent.syntax import FluentParser, ast
 
 from bot.constants import LANGUAGES
+from bot.text_cache import CACHE_DIR, parser_stamp, read_cache, write_cache
 
 DEFAULT_LANGUAGE = "ru"
 LOCALES_DIR = Path(__file__).resolve().parents[1] / "locales"
-# Parsed texts, under the locales directory as Python keeps bytecode next to code (ignored by
-# git; the Docker image writes it at build time, as it compiles the bytecode).
-CACHE_DIR = "__pycache__"
 
 logger = logging.getLogger(__name__)
 
@@ -106,19 +99,19 @@ class ParsedOnce(AbstractResourceLoader):
         """Parse these files of each language, or take them from the cache when it matches."""
         texts = {(lang, name): (self.root / lang / name).read_text(encoding="utf-8")
                  for lang, names in files_of.items() for name in names}
-        digest = hashlib.blake2b(_parser_stamp(), digest_size=16)
+        digest = hashlib.blake2b(parser_stamp(), digest_size=16)
         for (lang, name), text in sorted(texts.items()):
             data = text.encode("utf-8")
             digest.update(f"{lang}/{name}:{len(data)}:".encode())
             digest.update(data)
         path = self.root / CACHE_DIR / f"ftl-{digest.hexdigest()}.pickle"
-        cached = _read_cache(path)
+        cached = read_cache(path)
         if cached is not None and cached.keys() == texts.keys():
             self._parsed.update(cached)
             return
         for key, text in texts.items():
             self._parsed[key] = self._parser.parse(text)
-        _write_cache(path, {key: self._parsed[key] for key in texts})
+        write_cache(path, {key: self._parsed[key] for key in texts})
 
     def resources(
         self, locale: str, resource_ids: list[str]
@@ -129,41 +122,3 @@ class ParsedOnce(AbstractResourceLoader):
         if found:
             yield found
 
-
-def _parser_stamp() -> bytes:
-    """What the parsed form depends on besides the texts: Python and the Fluent parser."""
-    parts = [sys.version]
-    for module in (fluent.syntax.parser, ast):
-        stat = os.stat(module.__file__ or "")
-        parts.append(f"{module.__file__}:{stat.st_size}:{stat.st_mtime_ns}")
-    return "\n".join(parts).encode()
-
-
-def _read_cache(path: Path) -> dict[tuple[str, str], ast.Resource] | None:
-    try:
-        with path.open("rb") as fh:
-            found = pickle.load(fh)
-    except OSError:  # none yet (or no directory)
-        return None
-    except Exception as exc:  # a damaged or foreign file: parse again, overwrite it
-        logger.warning("ignoring the cache of parsed texts %s: %s", path.name, type(exc).__name__)
-        return None
-    if isinstance(found, dict) and all(isinstance(v, ast.Resource) for v in found.values()):
-        return found
-    return None
-
-
-def _write_cache(path: Path, parsed: dict[tuple[str, str], ast.Resource]) -> None:
-    """Write atomically (rename); drop caches of older texts. Silent where not writable."""
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(exist_ok=True)
-        with temporary.open("wb") as fh:
-            pickle.dump(parsed, fh, protocol=pickle.HIGHEST_PROTOCOL)
-        os.replace(temporary, path)
-        for old in path.parent.glob("ftl-*.pickle"):
-            if old != path:
-                old.unlink(missing_ok=True)
-    except OSError:
-        with contextlib.suppress(OSError):
-            temporary.unlink(missing_ok=True)

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from bot.i18n import CACHE_DIR, LANGUAGES, LOCALES_DIR, Translator
+from bot.i18n import LANGUAGES, LOCALES_DIR, Translator
+from bot.text_cache import CACHE_DIR
 
 
 @pytest.fixture
