@@ -18,8 +18,11 @@ COPY handlers ./handlers
 COPY storage ./storage
 COPY locales ./locales
 COPY knowledge ./knowledge
+# Bytecode and the parsed texts (locales/__pycache__, bot/i18n.py) are made here: the runtime
+# stage cannot write next to the code, and each start would otherwise redo them.
 RUN /opt/venv/bin/pip install -e . \
-    && /opt/venv/bin/python -m compileall -q bot handlers storage
+    && /opt/venv/bin/python -m compileall -q bot handlers storage \
+    && /opt/venv/bin/python -c "from bot.i18n import Translator; Translator()"
 
 FROM ${PYTHON_IMAGE}
 ENV PATH=/opt/venv/bin:$PATH \
