@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session
 
-from storage import sqlite_inline
+from storage import prepared, sqlite_inline
 from storage.write_gate import install_write_gate
 
 if TYPE_CHECKING:
@@ -99,16 +99,20 @@ class open_session:  # noqa: N801 - used like a function: `async with open_sessi
 
 
 def _all(session: Session, statement: Executable, params: _Params) -> list[Row[Any]]:
-    return list(session.connection().execute(statement, params).all())
+    return list(prepared.execute(session.connection(), statement, params, True) or ())
 
 
 def _firsts(session: Session, queries: tuple[Query, ...]) -> list[Row[Any] | None]:
     conn = session.connection()
-    return [conn.execute(statement, params).first() for statement, params in queries]
+    firsts: list[Row[Any] | None] = []
+    for statement, params in queries:
+        rows = prepared.execute(conn, statement, params, True)
+        firsts.append(rows[0] if rows else None)
+    return firsts
 
 
 def _run(session: Session, statement: Executable, params: _Params) -> None:
-    session.connection().execute(statement, params)
+    prepared.execute(session.connection(), statement, params, False)
 
 
 async def first_row(session: AsyncSession, statement: Executable, params: _Params
