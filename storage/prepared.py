@@ -51,12 +51,13 @@ class _Plan:
         self.binds: tuple[_Processor, ...] = tuple(
             b.type.dialect_impl(dialect).bind_processor(dialect) for b in binds
         )
-        selected = statement.selected_columns if isinstance(statement, Select) else None
-        columns = list(selected) if selected is not None else []
-        # Rows with SQLAlchemy's Row keys: by attribute and by position (all the callers use).
+        # The result columns as SQLAlchemy's CursorResult sees them: Row keys (a label such as
+        # `count_1` for an unnamed function) and the types whose processors convert the values.
+        columns = compiled._result_columns if isinstance(statement, Select) else []
         self.row: Callable[[Iterable[Any]], tuple[Any, ...]] | None = None
-        if selected is not None:
-            self.row = namedtuple("Row", selected.keys(), rename=True)._make  # type: ignore[attr-defined]
+        if columns:
+            self.row = namedtuple(  # type: ignore[attr-defined]
+                "Row", [c.keyname for c in columns], rename=True)._make
         # No coltype (the driver's type code): of the bot's types only Numeric needs it, and
         # statements returning one are not planned.
         self.results: tuple[_Processor, ...] = tuple(
@@ -77,8 +78,7 @@ def _plan_for(statement: Executable, keys: tuple[str, ...], dialect: Dialect) ->
         or compiled.update_prefetch
         or compiled.effective_returning
         or any(b.expanding for b in compiled.binds.values())
-        or (isinstance(statement, Select) and any(
-            isinstance(c.type, Numeric) for c in statement.selected_columns))
+        or any(isinstance(c.type, Numeric) for c in compiled._result_columns)
     ):
         return None
     return _Plan(statement, compiled, dialect)
