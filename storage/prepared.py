@@ -64,6 +64,8 @@ class _Plan:
             c.type.dialect_impl(dialect).result_processor(dialect, None) for c in columns
         )
         # A SELECT without row locks: on PostgreSQL it may run before the transaction's BEGIN.
+        # (So no SELECT of a function with transaction-scoped effects, e.g. an xact advisory
+        # lock, through these helpers: none does.)
         self.plain_read = isinstance(statement, Select) and statement._for_update_arg is None
 
 
@@ -85,7 +87,9 @@ def _plan_for(statement: Executable, keys: tuple[str, ...], dialect: Dialect) ->
 
 
 # Per dialect (one per engine): (id of the statement, its parameter names) -> plan, None when the
-# statement goes the usual way. The bot runs a few dozen statements, so this stays small.
+# statement goes the usual way. A plan holds its statement, so the id stays its own. Meant for
+# statements built once (a few dozen); the cap only bounds a caller that builds them per call.
+_MAX_PLANS = 256
 _PLANS: weakref.WeakKeyDictionary[Dialect, dict[tuple[int, tuple[str, ...]], _Plan | None]] = (
     weakref.WeakKeyDictionary()
 )
@@ -104,6 +108,8 @@ def execute(conn: Connection, statement: Executable, params: dict[str, Any],
     try:
         plan = plans[key]
     except KeyError:
+        if len(plans) >= _MAX_PLANS:
+            plans.clear()
         plan = plans[key] = _plan_for(statement, keys, dialect)
     if plan is None:
         result = conn.execute(statement, params)
@@ -127,10 +133,11 @@ def _run(conn: Connection, plan: _Plan, params: dict[str, Any],
         return _read_before_begin(conn, adapted, plan, sql, args)
     driver = getattr(adapted, "driver_connection", None)
     # The inline driver's sqlite3 connection is called directly: no awaits, no greenlet switch.
-    cursor: Any = driver._conn.cursor() if isinstance(driver, InlineConnection) else (
-        adapted.cursor()  # type: ignore[union-attr]
-    )
+    cursor: Any = None
     try:
+        cursor = driver._conn.cursor() if isinstance(driver, InlineConnection) else (
+            adapted.cursor()  # type: ignore[union-attr]
+        )
         for before in conn.dispatch.before_cursor_execute:
             sql, args = before(conn, cursor, sql, args, None, False)
         cursor.execute(sql, args)
@@ -140,7 +147,8 @@ def _run(conn: Connection, plan: _Plan, params: dict[str, Any],
     except BaseException as error:  # wrapped (and a lost connection handled) as SQLAlchemy does
         conn._handle_dbapi_exception(error, sql, args, cursor, None)
     finally:
-        cursor.close()
+        if cursor is not None:
+            cursor.close()
     return _rows(plan, found) if rows else None
 
 
@@ -157,7 +165,8 @@ def _rows(plan: _Plan, found: Sequence[Any] | None) -> list[Any]:
 def _before_begin(conn: Connection, adapted: Any) -> bool:
     """PostgreSQL at READ COMMITTED with no BEGIN sent yet on this connection. Each statement
     then takes its own snapshot inside a transaction as outside, so a plain read need not open
-    one: a read-only update then costs no BEGIN and COMMIT round trips (half of its four)."""
+    one: a read-only update then costs one round trip instead of three (BEGIN, read, COMMIT).
+    The first write (or any statement through `Connection.execute`) still begins first."""
     return (
         isinstance(adapted, AsyncAdapt_asyncpg_connection)
         and adapted._transaction is None
