@@ -120,8 +120,9 @@ async def first_row(session: AsyncSession, statement: Executable, params: _Param
     """The first row of a Core statement run on the session's connection (its transaction).
 
     For the reads and writes of every update: one greenlet hop instead of two for
-    `await session.connection()` then `execute`, and no ORM (micro-benchmark: 120 µs against
-    165 µs and 370 µs for the ORM query)."""
+    `await session.connection()` then `execute`, and no ORM. A statement built once runs on the
+    DBAPI cursor (storage/prepared.py), its rows are named tuples with the keys of SQLAlchemy's
+    Row; meant for statements of a row or a few (all rows are fetched)."""
     (row,) = await first_rows(session, (statement, params))
     return row
 
