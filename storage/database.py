@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session
 
-from storage import prepared, sqlite_inline
+from storage import deferred, prepared, sqlite_inline
 from storage.write_gate import install_write_gate
 
 if TYPE_CHECKING:
@@ -54,6 +54,7 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
     # default 30 s: a lost update is worse than a slow one.
     kwargs.setdefault("pool_timeout", 300)
     engine = create_async_engine(url, **kwargs)
+    deferred.install(engine)  # one write per dialog step, not two (storage/deferred.py)
     if engine.dialect.name == "sqlite":
 
         @event.listens_for(engine.sync_engine, "connect")

@@ -118,6 +118,8 @@ async def test_reads_open_no_transaction_on_postgresql(
         assert (await watcher.execute(waiting)).scalar() == 0
         await watcher.rollback()
         await Repos.build(s, cipher).fsm.save("k1", 71_001, NOW, state="KeyForm:holder")
+        found = await first_row(s, _READ, {"key": params["key"]})  # the held write goes first
+        assert found is not None and found.state == "KeyForm:holder"
         assert (await watcher.execute(waiting)).scalar() == 1
         await watcher.rollback()
         await s.rollback()  # the write is undone: reads and writes were one unit of work
