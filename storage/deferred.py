@@ -35,7 +35,8 @@ def install(engine: AsyncEngine) -> None:
     event.listen(sync_engine, "before_cursor_execute", _before_statement)
     event.listen(sync_engine, "commit", _flush)
     event.listen(sync_engine, "rollback", _drop)
-    event.listen(sync_engine, "checkin", _checked_in)  # never handed to the next user
+    event.listen(sync_engine, "checkin", _forget)  # never handed to the next user
+    event.listen(sync_engine, "invalidate", _forget)  # lost with the connection's transaction
 
 
 def held(conn: Connection) -> Held | None:
@@ -46,8 +47,14 @@ def held(conn: Connection) -> Held | None:
     return writes
 
 
+def _info(conn: Connection) -> dict[Any, Any]:
+    """The connection's info; empty once it has lost its DBAPI connection (`conn.info` would
+    then try to reconnect, and fail inside the very rollback that would recover it)."""
+    return {} if conn.closed or conn.invalidated else conn.info
+
+
 def _flush(conn: Connection) -> None:
-    writes = conn.info.pop(_HELD, None)  # popped first: the writes' own statements pass by
+    writes = _info(conn).pop(_HELD, None)  # popped first: the writes' own statements pass by
     if writes:
         for statement, params, _existed in writes.values():
             if statement is not None:
@@ -59,9 +66,9 @@ def _before_statement(conn: Connection, *_args: Any) -> None:
 
 
 def _drop(conn: Connection) -> None:
-    conn.info.pop(_HELD, None)
+    _info(conn).pop(_HELD, None)
 
 
-def _checked_in(_dbapi_connection: Any, record: Any) -> None:
+def _forget(_dbapi_connection: Any, record: Any, *_exception: Any) -> None:
     if record is not None:
         record.info.pop(_HELD, None)
