@@ -6,11 +6,12 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Row, Table, bindparam, delete, event, insert, select, update
+from sqlalchemy import Executable, Row, Table, bindparam, delete, event, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session, SessionTransaction
 
-from storage.database import Query, first_row, run_core
+from storage import deferred, prepared
+from storage.database import Query, first_row
 from storage.encryption import FieldCipher
 from storage.models import FsmRecord
 
@@ -123,18 +124,37 @@ class FsmRepo:
         # Marked before the statement: if it fails, the transaction's end forgets the key (a
         # key marked while no transaction is open is forgotten when the next one ends).
         self.session.info.setdefault(_WRITTEN, set()).add(key)
-        if new_state is None and new_data is None:
-            await run_core(self.session, _DELETE, {"key": index})
-            self._rows[key] = None
-            return
-        if row is None:
-            await run_core(self.session, _INSERT, {
-                "key_index": index, "owner_index": self.cipher.blind_index(owner_tg_id),
-                "state": new_state, "data_enc": new_data, "updated_at": now,
-            })
-        else:
-            await run_core(
-                self.session, _UPDATE,
-                {"key": index, "new_state": new_state, "new_data": new_data, "now": now},
-            )
-        self._rows[key] = _Stored(new_state, new_data)
+        values = None if new_state is None and new_data is None else {
+            "owner": self.cipher.blind_index(owner_tg_id), "state": new_state,
+            "data": new_data, "now": now,
+        }
+        await self.session.run_sync(_write, index, row is not None, values)
+        self._rows[key] = None if values is None else _Stored(new_state, new_data)
+
+
+def _write(session: Session, index: str, existed: bool, values: dict[str, Any] | None) -> None:
+    """Writes the row of `index` as `values` (None: no row). Held back (storage/deferred.py)
+    where the engine allows: a second save of the key in the transaction replaces the first."""
+    conn = session.connection()
+    writes = deferred.held(conn)
+    earlier = writes.get(index) if writes is not None else None
+    if earlier is not None:
+        existed = earlier[2]  # the database still holds what it held before the first save
+    statement: Executable | None
+    params: dict[str, Any]
+    if values is None:
+        statement, params = (_DELETE if existed else None), {"key": index}
+    elif existed:
+        statement, params = _UPDATE, {
+            "key": index, "new_state": values["state"], "new_data": values["data"],
+            "now": values["now"],
+        }
+    else:
+        statement, params = _INSERT, {
+            "key_index": index, "owner_index": values["owner"], "state": values["state"],
+            "data_enc": values["data"], "updated_at": values["now"],
+        }
+    if writes is not None:
+        writes[index] = (statement, params, existed)
+    elif statement is not None:
+        prepared.execute(conn, statement, params, False)
