@@ -22,6 +22,15 @@ from aiogram.methods.base import TelegramType
 _PINNED: dict[Any, type[Any]] = {}
 
 
+def response_type(returning: Any) -> type[Any]:
+    """`Response[returning]`, built once and kept (a plain dict lookup afterwards: pydantic's
+    own generic cache computes a key from the type arguments on every subscription)."""
+    found = _PINNED.get(returning)
+    if found is None:
+        found = _PINNED[returning] = Response[returning]
+    return found
+
+
 class PinResponseTypes(BaseRequestMiddleware):
     """Before a method's first call, builds its `Response[...]` model once and keeps it."""
 
@@ -31,8 +40,6 @@ class PinResponseTypes(BaseRequestMiddleware):
         bot: Bot,
         method: TelegramMethod[TelegramType],
     ) -> Response[TelegramType]:
-        returning = method.__returning__
-        if returning not in _PINNED:
-            _PINNED[returning] = Response[returning]  # type: ignore[valid-type]
+        response_type(method.__returning__)
         return await make_request(bot, method)
 

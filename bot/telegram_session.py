@@ -28,6 +28,8 @@ from aiogram.types import InputFile
 from aiohttp import ClientError, ClientTimeout
 from pydantic import ValidationError
 
+from bot.response_types import response_type
+
 JSON_HEADERS = {"Content-Type": "application/json"}
 
 
@@ -42,10 +44,11 @@ class JsonBodySession(AiohttpSession):
                 data = self.json_loads(content)
             except ValueError:
                 data = None
-            result = data.get("result") if isinstance(data, dict) and data.get("ok") else None
-            if isinstance(result, dict) and "message_id" in result and "chat" in result:
-                result.pop("reply_markup", None)
-                returning = Response[method.__returning__]  # type: ignore[name-defined]
+            if isinstance(data, dict) and data.get("ok") is True:
+                result = data.get("result")
+                if isinstance(result, dict) and "message_id" in result and "chat" in result:
+                    result.pop("reply_markup", None)
+                returning = response_type(method.__returning__)
                 with suppress(ValidationError):  # aiogram's path below raises its own error
                     return cast(Response[TelegramType],
                                 returning.model_validate(data, context={"bot": bot}))
