@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 
-from bot.qa.normalize import fold
+from bot.qa.normalize import WORD_CACHE, fold
 
 
 def _folded(words: str) -> frozenset[str]:
@@ -257,7 +257,7 @@ def addressed_to_bot(tokens: list[str]) -> bool:
     return any(t in ADDRESSEE for t in tokens) and any(t.startswith(_ABOUT_ME) for t in tokens)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=WORD_CACHE)
 def concept_of(token: str) -> str | None:
     """Concept id a folded token belongs to, if any."""
     exact = _EXACT_CONCEPTS.get(token)

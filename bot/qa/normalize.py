@@ -63,6 +63,10 @@ _KK_SUFFIXES: tuple[str, ...] = tuple(
     )
 )
 _MIN_STEM = 3
+# Per-word caches (stems, concepts): the knowledge base's vocabulary and the usual words of
+# questions fit with room to spare; the bound keeps a long-running bot's memory flat however
+# many different typos people send (about 2 MB per cache when full).
+WORD_CACHE = 8192
 _MIN_KK_ROOT = 4
 
 _ru_stemmer = snowballstemmer.stemmer("russian")
@@ -105,7 +109,7 @@ def cyrillic_tokens(cyrillic: str) -> list[str]:
     return _TOKEN_RE.findall(cyrillic)
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=WORD_CACHE)
 def stem_ru(token: str) -> str:
     """Russian Snowball stem of a folded token."""
     if token.isdigit() or len(token) <= _MIN_STEM:
@@ -113,7 +117,7 @@ def stem_ru(token: str) -> str:
     return str(_ru_stemmer.stemWord(token))
 
 
-@lru_cache(maxsize=65536)
+@lru_cache(maxsize=WORD_CACHE)
 def stem_kk(token: str) -> str:
     """Strip up to four layers of Kazakh endings, never below a two-letter root."""
     if token.isdigit():
