@@ -121,4 +121,3 @@ class ParsedOnce(AbstractResourceLoader):
         ]
         if found:
             yield found
-

@@ -14,11 +14,11 @@ prefix, state, chat type: a bounded set, unknown values fold into one), and comp
 signature the set of routers whose subtree holds a handler all of whose recognised filters
 could pass. A router passes the update on only to the sub-routers in that set: the others are
 not called at all (each call copies the handler data), as if aiogram had tried their handlers
-in vain. Everything else is
-untouched: the order of routers and handlers, router-level filters, inner middlewares (the
-consent gate), fallbacks. A filter the index does not recognise (other magic filters, plain
-functions, negations) counts as "may pass", so a router is skipped only when aiogram could not
-have matched it; a router with an outer middleware for the update's type is never skipped.
+in vain. Everything else is untouched: the order of routers and handlers, router-level
+filters, inner middlewares (the consent gate), fallbacks. A filter the index does not recognise
+(other magic filters, plain functions, negations) counts as "may pass", so a router is skipped
+only when aiogram could not have matched it; a router with an outer middleware for the
+update's type is never skipped.
 """
 
 from __future__ import annotations
