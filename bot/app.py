@@ -58,7 +58,7 @@ def build_dispatcher(
     metrics = metrics or Metrics()
     dp = Dispatcher(
         storage=DatabaseStorage(pool, cipher, clock),
-        disable_fsm=True,  # re-added below, inside ContextMiddleware, to share its session
+        disable_fsm=True,  # ContextMiddleware plays dp.fsm, in the update's session
         settings=settings,
         translator=translator,
         cipher=cipher,
@@ -78,7 +78,6 @@ def build_dispatcher(
     # The per-user lock comes next: waiting updates must not hold pooled connections.
     dp.update.outer_middleware(UserLockMiddleware(isolation or UserLocks()))
     dp.update.outer_middleware(ContextMiddleware(pool, cipher, translator, clock, dp.fsm))
-    dp.update.outer_middleware(dp.fsm)
     per_minute = settings.throttle_per_minute
     # An edit costs what a new message costs; over-long texts are refused in the same layer.
     texts = ThrottlingMiddleware(per_minute, max_text=MAX_TEXT)

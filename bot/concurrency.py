@@ -146,7 +146,10 @@ class CommitBeforeSend(BaseRequestMiddleware):
         return await make_request(bot, method)
 
 
-def install_request_middleware(bot: Bot, kind: type[BaseRequestMiddleware]) -> None:
-    """Idempotent: a bot that serves updates gets one `kind()` in its session's middleware."""
-    if not any(isinstance(m, kind) for m in bot.session.middleware):
-        bot.session.middleware(kind())
+def commit_before_send(bot: Bot) -> Bot:
+    """`bot`, whose calls to Telegram first commit the calling update's transaction: every bot
+    that serves updates is made through this (bot/runtime.py make_bot, the tests' bots).
+    Idempotent."""
+    if not any(isinstance(m, CommitBeforeSend) for m in bot.session.middleware):
+        bot.session.middleware(CommitBeforeSend())
+    return bot

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import time
-import weakref
 from collections.abc import Awaitable, Callable
 from contextlib import suppress
 from datetime import timedelta
@@ -12,16 +11,16 @@ from typing import Any
 from aiogram import BaseMiddleware
 from aiogram.dispatcher.middlewares.user_context import EVENT_CONTEXT_KEY
 from aiogram.exceptions import TelegramBadRequest
+from aiogram.fsm.context import FSMContext
 from aiogram.fsm.middleware import FSMContextMiddleware
 from aiogram.fsm.storage.memory import DisabledEventIsolation
 from aiogram.types import CallbackQuery, Message, TelegramObject, User
 
-from bot.concurrency import CommitBeforeSend, install_request_middleware, update_transaction
+from bot.concurrency import update_transaction
 from bot.context import Clock, current_repos
 from bot.fsm_storage import DatabaseStorage, storage_key
 from bot.i18n import Translator, language_from_telegram
 from bot.keys.secrets import looks_like_private_key_text
-from bot.response_types import PinResponseTypes
 from storage.database import SessionPool, open_session
 from storage.encryption import FieldCipher
 from storage.repositories import Repos
@@ -34,32 +33,31 @@ MAX_TEXT = 2000
 class ContextMiddleware(BaseMiddleware):
     """Opens one session per update and puts repos, user, lang and t into handler data.
 
-    With `fsm` (the dispatcher's FSM middleware, next in the chain), the dialog state it is
-    about to read is fetched together with the user row: one greenlet hop instead of two."""
+    It also plays the dispatcher's FSM middleware (`fsm`, which the dispatcher then leaves out
+    of its chain): when the state lives in our database and aiogram takes no lock of its own
+    (ours, UserLockMiddleware, is already held here: the state is read under it), the state is
+    fetched together with the user row, one statement instead of two, and the update's FSM
+    context is resolved once. Otherwise `fsm` runs as aiogram runs it."""
 
     def __init__(
         self, pool: SessionPool, cipher: FieldCipher, translator: Translator, clock: Clock,
         fsm: FSMContextMiddleware | None = None,
     ) -> None:
         self.pool, self.cipher, self.translator, self.clock = pool, cipher, translator, clock
-        self._ready: weakref.WeakSet[object] = weakref.WeakSet()  # bot sessions set up
-        # Only when the state lives in our database (the read then hits FsmRepo's cache in the
-        # update's session) and aiogram takes no lock of its own before reading it (the state
-        # must be read under the lock; ours, UserLockMiddleware, is already held here).
-        self.fsm = fsm if fsm is not None and isinstance(fsm.storage, DatabaseStorage) and (
+        self.fsm = fsm
+        self.prefetch = fsm is not None and isinstance(fsm.storage, DatabaseStorage) and (
             isinstance(fsm.events_isolation, DisabledEventIsolation)
-        ) else None
+        )
 
     async def __call__(self, handler: Handler, event: TelegramObject, data: dict[str, Any]) -> Any:
         tg_user: User | None = data.get("event_from_user")
         now = self.clock()
-        if data["bot"].session not in self._ready:
-            for kind in (CommitBeforeSend, PinResponseTypes):
-                install_request_middleware(data["bot"], kind)
-            self._ready.add(data["bot"].session)
+        state = self._fsm_context(data)
         async with open_session(self.pool) as session, update_transaction(session):
             repos = Repos.build(session, self.cipher)
-            user = await repos.user_and_state(tg_user.id, self._fsm_key(data)) if tg_user else None
+            user = await repos.user_and_state(
+                tg_user.id, None if state is None else storage_key(state.key)
+            ) if tg_user else None
             if user is not None and user.blocked_at:  # at once: reminders skip blocked users
                 await repos.users.touch(user.id, now)
             elif user is not None and now - user.last_seen_at > TOUCH_EVERY:
@@ -73,21 +71,28 @@ class ContextMiddleware(BaseMiddleware):
             )
             token = current_repos.set(repos)
             try:
-                result = await handler(event, data)
+                if self.fsm is None:
+                    result = await handler(event, data)
+                elif not self.prefetch:
+                    result = await self.fsm(handler, event, data)
+                else:  # what aiogram's FSM middleware does, with the state already fetched
+                    data["fsm_storage"] = self.fsm.storage
+                    if state is not None:
+                        data.update(state=state, raw_state=await state.get_state())
+                    result = await handler(event, data)
                 if session.in_transaction():  # else nothing since the last commit: no-op
                     await session.commit()
                 return result
             finally:
                 current_repos.reset(token)
 
-
-    def _fsm_key(self, data: dict[str, Any]) -> str | None:
-        """The key of the state aiogram's FSM middleware reads next, resolved by that very
-        middleware (same strategy, chat, thread, business connection); None: no prefetch."""
-        if self.fsm is None or EVENT_CONTEXT_KEY not in data:
+    def _fsm_context(self, data: dict[str, Any]) -> FSMContext | None:
+        """The update's FSM context, resolved as aiogram's FSM middleware resolves it (same
+        strategy, chat, thread, business connection); None: no state to prefetch."""
+        if not self.prefetch or EVENT_CONTEXT_KEY not in data:
             return None
-        context = self.fsm.resolve_event_context(data["bot"], data)
-        return None if context is None else storage_key(context.key)
+        assert self.fsm is not None
+        return self.fsm.resolve_event_context(data["bot"], data)
 
 
 class ThrottlingMiddleware(BaseMiddleware):

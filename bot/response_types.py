@@ -4,20 +4,16 @@ aiogram parses every Bot API answer with `Response[method.__returning__]`. pydan
 parametrised generic model only in a WeakValueDictionary, and a model class sits in reference
 cycles, so each garbage collection may drop it: the next call then builds the model and its
 validator again (about 9 ms each, measured with benchmarks/load.py --profile: one call in six
-paid it). Holding one strong reference per returned type keeps the cache warm.
+paid it). Holding one strong reference per returned type keeps the cache warm: the bot's
+session (bot/telegram_session.py) reads every answer through `response_type`, and aiogram's own
+`Response[...]` of an error answer then finds the same model in pydantic's cache.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from aiogram import Bot
-from aiogram.client.session.middlewares.base import (
-    BaseRequestMiddleware,
-    NextRequestMiddlewareType,
-)
-from aiogram.methods import Response, TelegramMethod
-from aiogram.methods.base import TelegramType
+from aiogram.methods import Response
 
 _PINNED: dict[Any, type[Any]] = {}
 
@@ -29,17 +25,3 @@ def response_type(returning: Any) -> type[Any]:
     if found is None:
         found = _PINNED[returning] = Response[returning]
     return found
-
-
-class PinResponseTypes(BaseRequestMiddleware):
-    """Before a method's first call, builds its `Response[...]` model once and keeps it."""
-
-    async def __call__(
-        self,
-        make_request: NextRequestMiddlewareType[TelegramType],
-        bot: Bot,
-        method: TelegramMethod[TelegramType],
-    ) -> Response[TelegramType]:
-        response_type(method.__returning__)
-        return await make_request(bot, method)
-

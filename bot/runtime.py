@@ -17,6 +17,7 @@ from aiogram.enums import ParseMode
 
 from bot.app import build_dispatcher, register_commands
 from bot.broadcast.engine import BroadcastEngine
+from bot.concurrency import commit_before_send
 from bot.config import ConfigError, Settings
 from bot.context import utc_now
 from bot.delivery import LocalPacer, ObservedPacer, Pacer
@@ -50,11 +51,11 @@ def make_bot(settings: Settings) -> Bot:
     session = JsonBodySession()
     if settings.telegram_api_url:
         session = JsonBodySession(api=TelegramAPIServer.from_base(settings.telegram_api_url))
-    return Bot(
+    return commit_before_send(Bot(
         settings.require_token(),
         session=session,
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
-    )
+    ))
 
 
 async def connect_shared_state(settings: Settings, webhook: bool) -> SharedState:

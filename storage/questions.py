@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from bot.qa.redact import question_key, redact
 from storage.encryption import FieldCipher
 from storage.models import Feedback, UnansweredQuestion
-from storage.write_behind import LogRecord, WriteBehind, write_now
+from storage.write_behind import LogRecord, WriteBehind
 
 TEXT_CONTEXT = "unanswered.text"
 # Statements of the write-behind records (built once: records of one statement share a batch).
@@ -46,10 +46,11 @@ class QuestionRepo:
 
     async def log_unanswered(
         self, text: str, lang: str, score: float, now: datetime,
-        later: WriteBehind | None = None,
+        later: WriteBehind,
     ) -> None:
         """Keep the redacted question for admins; through `later` it is written within about
-        half a second, in a batch, and lost if the process is killed before (a log row)."""
+        half a second, in a batch, and lost if the process is killed before (a log row). A
+        closed writer (`WriteBehind(None)`) writes it now, in this session."""
         kept = redact(text)
         if not kept:
             return
@@ -59,10 +60,7 @@ class QuestionRepo:
             "group_key": phrasing_index(self.cipher, kept),
             "lang": lang, "score": score, "asked_at": now,
         })
-        if later is None:
-            await write_now(record, self.session)
-        else:
-            await later.add(record, self.session)
+        await later.add(record, self.session)
 
     async def top_unanswered(self, since: datetime, limit: int = 10) -> list[UnansweredGroup]:
         """The most repeated questions asked since `since`, most repeated first."""
@@ -114,17 +112,14 @@ class QuestionRepo:
 
     async def record_feedback(
         self, vote_key: str, topic: str, helpful: bool, now: datetime,
-        later: WriteBehind | None = None,
+        later: WriteBehind,
     ) -> bool:
-        """False if this answer was already rated (one vote per answer message). Through
-        `later` the vote is queued after a read (stored or queued already?); a twin vote on
-        another instance in the same half second is then thanked too, but the conflict clause
-        still stores one row."""
+        """False if this answer was already rated (one vote per answer message). The vote is
+        queued after a read (stored or queued already?); a twin vote on another instance in the
+        same half second is then thanked too, but the conflict clause still stores one row."""
         statement = _VOTE[self.session.get_bind().dialect.name]
         values = {"vote_key": vote_key, "topic": topic, "helpful": helpful, "voted_at": now}
         record = LogRecord(statement, values, key=("vote", vote_key))
-        if later is None:
-            return await write_now(record, self.session)
         if later.queued(record.key) or await self.session.scalar(
             select(exists().where(Feedback.vote_key == vote_key))
         ):

@@ -79,6 +79,7 @@ def top_costs(profile: cProfile.Profile, updates: int, limit: int = 10) -> str:
 
 async def run_null(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     from benchmarks.load import add_keys, certificates, phase_stats
+    from bot.concurrency import commit_before_send
 
     people = People(args.users, args.consent, certificates())
     flow = Flow(people)
@@ -86,7 +87,7 @@ async def run_null(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     data_key = os.urandom(32)
     dp, url = await kilt_dispatcher(tmp, data_key)
     props = DefaultBotProperties(parse_mode=ParseMode.HTML)
-    bot = Bot(TOKEN, session=null_session(flow), default=props)
+    bot = commit_before_send(Bot(TOKEN, session=null_session(flow), default=props))
     out: dict[str, Any] = {"startup_s": time.monotonic() - started}
     feeder = asyncio.create_task(pump(flow, dp, bot))
     consenting = sum(p.will_consent for p in people.all)

@@ -83,6 +83,8 @@ def null_session(flow: Flow) -> Any:
     from aiogram.client.session.base import BaseSession
     from aiogram.methods import TelegramMethod
 
+    from bot.response_types import response_type
+
     class NullSession(BaseSession):
         async def close(self) -> None:
             return None
@@ -98,6 +100,7 @@ def null_session(flow: Flow) -> Any:
                     params[key] = prepared
             result = flow.reply(method.__api_method__, _decode(params))
             body = json.dumps({"ok": True, "result": result})
+            response_type(method.__returning__)  # kept alive, as the bot's own session does
             return self.check_response(
                 bot=bot, method=method, status_code=200, content=body).result
 

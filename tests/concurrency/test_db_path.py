@@ -10,9 +10,12 @@ from typing import Any
 
 import pytest
 from aiogram import Bot, Dispatcher
+from aiogram.dispatcher.middlewares.user_context import EVENT_CONTEXT_KEY, EventContext
 from aiogram.fsm.middleware import FSMContextMiddleware
+from aiogram.fsm.storage.base import StorageKey
 from aiogram.fsm.storage.memory import DisabledEventIsolation, MemoryStorage, SimpleEventIsolation
 from aiogram.methods import EditMessageText, SendMessage
+from aiogram.types import User
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
@@ -25,9 +28,10 @@ from storage import sqlite_inline
 from storage.database import SessionPool
 from storage.encryption import FieldCipher
 from storage.repositories import Repos
+from storage.write_behind import WriteBehind
 from tests.concurrency.test_user_order import _consent_data, prompt_message
 from tests.conftest import FakeClock
-from tests.support.telegram import RecordingSession, UpdateFactory
+from tests.support.telegram import RecordingSession, UpdateFactory, make_bot
 
 
 @contextmanager
@@ -145,14 +149,30 @@ async def test_the_user_and_the_state_are_read_in_one_statement(
     assert len(users) == 1 and states == users
 
 
-def test_no_prefetch_when_aiogram_locks_before_reading_the_state(
+async def test_no_prefetch_when_aiogram_locks_before_reading_the_state(
     pool: SessionPool, cipher: FieldCipher, translator: Translator, clock: FakeClock,
 ) -> None:
-    """aiogram reads the state under its own lock when it has one: nothing is read before."""
+    """aiogram reads the state under its own lock when it has one (or from another storage):
+    nothing is read before, and aiogram's middleware still hands the handler its state."""
+    bot = make_bot()
     storage = DatabaseStorage(pool, cipher, clock)
     locked = FSMContextMiddleware(storage, SimpleEventIsolation())
-    assert ContextMiddleware(pool, cipher, translator, clock, locked).fsm is None
+    assert not ContextMiddleware(pool, cipher, translator, clock, locked).prefetch
     unlocked = FSMContextMiddleware(storage, DisabledEventIsolation())
-    assert ContextMiddleware(pool, cipher, translator, clock, unlocked).fsm is unlocked
+    assert ContextMiddleware(pool, cipher, translator, clock, unlocked).prefetch
     elsewhere = FSMContextMiddleware(MemoryStorage(), DisabledEventIsolation())
-    assert ContextMiddleware(pool, cipher, translator, clock, elsewhere).fsm is None
+    middleware = ContextMiddleware(pool, cipher, translator, clock, elsewhere)
+    assert not middleware.prefetch
+    person = User(id=77_001, is_bot=False, first_name="A")
+    await elsewhere.storage.set_state(StorageKey(bot.id, person.id, person.id), "KeyForm:kind")
+    seen: dict[str, Any] = {}
+
+    async def handler(event: Any, data: dict[str, Any]) -> None:
+        seen.update(data)
+
+    await middleware(handler, object(), {  # type: ignore[arg-type]
+        "bot": bot, "event_from_user": person, "write_behind": WriteBehind(None),
+        EVENT_CONTEXT_KEY: EventContext(chat=None, user=person, thread_id=None),
+    })
+    assert seen["raw_state"] == "KeyForm:kind" and seen["fsm_storage"] is elsewhere.storage
+    assert seen["user"] is None and seen["lang"] in ("kk", "ru")

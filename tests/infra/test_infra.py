@@ -29,6 +29,8 @@ from aiogram.types import (
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from bot.concurrency import commit_before_send
+
 from . import postgres as pg_infra
 from . import tta as tta_infra
 from .postgres import PostgresServer
@@ -188,7 +190,9 @@ def test_postgres_rejects_unsafe_names() -> None:
 
 # ----------------------------------------------------------------------------------- tta
 def make_bot(base_url: str, token: str) -> Bot:
-    return Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(base_url)))
+    return commit_before_send(
+        Bot(token, session=AiohttpSession(api=TelegramAPIServer.from_base(base_url)))
+    )
 
 
 @contextlib.asynccontextmanager

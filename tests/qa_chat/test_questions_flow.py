@@ -15,7 +15,10 @@ from storage.database import SessionPool
 from storage.encryption import FieldCipher
 from storage.models import Feedback, UnansweredQuestion
 from storage.repositories import Repos
+from storage.write_behind import WriteBehind
 from tests.support.telegram import BOT_USER, RecordingSession, UpdateFactory
+
+INLINE = WriteBehind(None)  # a closed writer: log rows written in the caller's session
 
 QA = build_service()
 
@@ -236,7 +239,7 @@ async def test_long_stats_are_split_under_telegram_limit(
         for i in range(10):
             # Stored texts are capped at 300 characters, but escaping "<" for HTML quadruples.
             text = (f"вопрос {'абвгдеёжзи'[i]} " + "<script>" * 40)[:300]
-            await repos.questions.log_unanswered(text, "ru", 0.1, clock.now)
+            await repos.questions.log_unanswered(text, "ru", 0.1, clock.now, INLINE)
         await s.commit()
     await dp.feed_update(bot, UpdateFactory(777, "ru").message("/stats"))
     parts = session.texts()

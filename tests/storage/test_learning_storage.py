@@ -17,6 +17,9 @@ from storage.encryption import FieldCipher
 from storage.models import UnansweredQuestion
 from storage.repositories import Repos
 from storage.rotation import rotate_session
+from storage.write_behind import WriteBehind
+
+INLINE = WriteBehind(None)  # a closed writer: log rows written in the caller's session
 
 NOW = datetime(2026, 3, 2, 6, 0, tzinfo=UTC)
 Q1 = "Меня зовут Айгерим, тел 87011234567: на госуслугах чужое заявление, что это?"
@@ -29,10 +32,10 @@ async def test_unanswered_are_grouped_taken_once_and_purged(
 ) -> None:
     async with backend_pool() as s:
         repos = Repos.build(s, cipher)
-        await repos.questions.log_unanswered(Q2, "kk", 0.1, NOW - timedelta(days=40))
-        await repos.questions.log_unanswered(Q1, "ru", 0.1, NOW - timedelta(days=1))
-        await repos.questions.log_unanswered(Q1_AGAIN, "ru", 0.2, NOW)
-        await repos.questions.log_unanswered("87011234567", "ru", 0.0, NOW)  # nothing but a number
+        await repos.questions.log_unanswered(Q2, "kk", 0.1, NOW - timedelta(days=40), INLINE)
+        await repos.questions.log_unanswered(Q1, "ru", 0.1, NOW - timedelta(days=1), INLINE)
+        await repos.questions.log_unanswered(Q1_AGAIN, "ru", 0.2, NOW, INLINE)
+        await repos.questions.log_unanswered("87011234567", "ru", 0.0, NOW, INLINE)  # a number
         await s.commit()
         top = await repos.questions.top_unanswered(NOW - timedelta(days=90))
         assert [(g.count, g.lang) for g in top] == [(2, "ru"), (1, "ru"), (1, "kk")]
@@ -82,7 +85,7 @@ async def test_rotation_keeps_questions_grouped_and_learned_unique(
     old_key, new_key = os.urandom(32), os.urandom(32)
     async with backend_pool() as s:
         repos = Repos.build(s, FieldCipher(old_key))
-        await repos.questions.log_unanswered(Q1, "ru", 0.1, NOW)
+        await repos.questions.log_unanswered(Q1, "ru", 0.1, NOW, INLINE)
         await repos.learned.save(Q2, "cost", "kk", 777, NOW)
         await s.commit()
     async with backend_pool() as s:
@@ -91,7 +94,7 @@ async def test_rotation_keeps_questions_grouped_and_learned_unique(
     assert counts["learned_phrasings.text_enc"] == 1
     async with backend_pool() as s:
         repos = Repos.build(s, FieldCipher(new_key))
-        await repos.questions.log_unanswered(Q1_AGAIN, "ru", 0.1, NOW)
+        await repos.questions.log_unanswered(Q1_AGAIN, "ru", 0.1, NOW, INLINE)
         await repos.learned.save(Q2 + "!", None, "kk", 777, NOW)  # same question: same row
         await s.commit()
         assert [g.count for g in await repos.questions.top_unanswered(NOW)] == [2]

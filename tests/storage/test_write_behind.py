@@ -157,15 +157,32 @@ async def test_one_record_per_key_votes_checked_against_queue_and_table_forget_d
     assert [(v.vote_key, v.helpful) for v in votes] == [("vote-2", False)]
 
 
-async def test_inline_vote_twice_is_refused_by_the_conflict_clause(
+async def test_a_closed_writer_stores_a_vote_at_once_and_refuses_its_twin(
     backend_pool: SessionPool, cipher: FieldCipher
 ) -> None:
+    inline = WriteBehind(None)
     async with backend_pool() as s:
         questions = Repos.build(s, cipher).questions
-        assert await questions.record_feedback("vote-3", "revoke", True, NOW)
-        assert not await questions.record_feedback("vote-3", "revoke", False, NOW)
+        assert await questions.record_feedback("vote-3", "revoke", True, NOW, inline)
+        assert not await questions.record_feedback("vote-3", "revoke", False, NOW, inline)
         await s.commit()
     assert await count(backend_pool, Feedback) == 1
+
+
+async def test_twin_votes_queued_on_two_instances_store_one_row(
+    backend_pool: SessionPool, cipher: FieldCipher, timer: ManualTimer
+) -> None:
+    """Neither instance sees the other's queue; the conflict clause keeps the first vote."""
+    first, second = (WriteBehind(backend_pool, sleep=timer.sleep) for _ in range(2))
+    async with backend_pool() as s:
+        questions = Repos.build(s, cipher).questions
+        assert await questions.record_feedback("vote-4", "revoke", True, NOW, first)
+        assert await questions.record_feedback("vote-4", "revoke", False, NOW, second)
+    await first.close()
+    await second.close()
+    async with backend_pool() as s:
+        votes = (await s.scalars(select(Feedback))).all()
+    assert [(v.vote_key, v.helpful) for v in votes] == [("vote-4", True)]
 
 
 async def test_a_failing_flush_is_retried_then_reported_not_dropped_silently(

@@ -34,6 +34,8 @@ from aiogram.types import (
     User,
 )
 
+from bot.concurrency import commit_before_send
+
 TOKEN = "4242:TEST-token-for-recorded-sessions-only"
 BOT_USER = User(id=4242, is_bot=True, first_name="Kilt", username="kilt_test_bot")
 
@@ -128,11 +130,11 @@ class RecordingSession(BaseSession):
 
 
 def make_bot() -> Bot:
-    return Bot(
+    return commit_before_send(Bot(
         TOKEN,
         session=RecordingSession(),
         default=DefaultBotProperties(parse_mode=ParseMode.HTML),
-    )
+    ))
 
 
 class UpdateFactory:
