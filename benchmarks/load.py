@@ -13,7 +13,9 @@ The timed mix (benchmarks/loadkit/people.py): questions from the tuning and hold
 FAQ, key cards, feedback), /addkey dialogs (most saved, some cancelled) and certificate
 uploads. A reply's latency runs from getUpdates handing the update out to the bot's first
 call for it. Phases: warm-up (not counted), closed loop (N in flight), open loop (fixed
-arrival rate). Then the echo bot (benchmarks/loadkit/echo.py) gets the very same updates.
+arrival rate). The echo bot (benchmarks/loadkit/echo.py) runs alongside, polling the same
+fake API with a token of its own, and gets the very same updates: the closed loop alternates
+between the two bots in `--rounds` rounds, so that a drift of the machine's speed moves both.
 `--transport null` runs both dispatchers in this process without HTTP; with `--profile` it
 prints the top costs per update of the closed-loop phase (cProfile).
 
@@ -28,6 +30,7 @@ import argparse
 import asyncio
 import base64
 import gc
+import itertools
 import json
 import os
 import random
@@ -38,6 +41,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal
@@ -50,6 +54,7 @@ from benchmarks.loadkit.people import People  # noqa: E402
 from benchmarks.loadkit.transport import FakeBotApi  # noqa: E402
 
 TOKEN = "4242:BENCH-token-for-a-fake-bot-api"
+ECHO_TOKEN = "4343:BENCH-token-of-the-echo-bot"
 KINDS = ("file", "id_card", "token", "cloud")
 PURPOSES = ("auth", "sign_rsa", "both")
 
@@ -161,27 +166,71 @@ def cpu_seconds(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
-async def drive(flow: Flow, source_of: Any, args: argparse.Namespace, pid: int
-                ) -> dict[str, Any]:
-    """Warm-up, closed loop and open loop of one bot; `source_of(phase)` makes the source.
-    The bot's CPU time per update in the closed loop is measured too: unlike updates/s, it
-    hardly moves when other processes share the machine."""
-    await flow.closed("warmup", source_of("warmup"), args.warmup, args.concurrency)
-    cpu = cpu_seconds(pid)
-    closed = await flow.closed("closed", source_of("closed"), args.updates, args.concurrency)
-    cpu = cpu_seconds(pid) - cpu
-    opened = await flow.opened("open", source_of("open"), args.open_updates, args.rate)
-    stats = phase_stats(flow, "closed", closed)
-    stats["cpu_ms_per_update"] = round(cpu * 1000 / max(1, stats["updates"]), 2)
-    return {"closed": stats, "open": phase_stats(flow, "open", opened)}
+async def interleaved(kilt: BotUnderTest, echo: BotUnderTest, people: People,
+                      args: argparse.Namespace) -> dict[str, Any]:
+    """Warm-up, closed loop and open loop of both bots. The closed loop runs in `rounds`
+    alternating rounds, each bot getting the very updates the other got (the echo replays
+    kilt's round): both bots are alive throughout, the idle one waits in its long poll, so
+    when the machine's speed drifts (other processes, CPU frequency) it moves both bots'
+    figures alike and the ratio stays the bots' own. The bots' CPU time per update in the
+    closed loop is measured too: unlike updates/s, it hardly moves with other processes."""
+    ids = itertools.count(10_000_000, 1_000_000)
+    await kilt.flow.closed("warmup", Adaptive(people), args.warmup, args.concurrency)
+    await echo.flow.closed("warmup", Replay(kilt.flow.sent["warmup"], next(ids)), args.warmup,
+                           args.concurrency)
+    seconds = {kilt.name: 0.0, echo.name: 0.0}
+    cpu = {kilt.name: 0.0, echo.name: 0.0}
+    rounds: list[float] = []
+    for n in split(args.updates, args.rounds):
+        given = len(kilt.flow.sent["closed"])
+        taken = {}
+        for bot, source in ((kilt, Adaptive(people)), (echo, None)):
+            source = source or Replay(kilt.flow.sent["closed"][given:], next(ids))
+            before = cpu_seconds(bot.pid)
+            taken[bot.name] = await bot.flow.closed("closed", source, n, args.concurrency)
+            cpu[bot.name] += cpu_seconds(bot.pid) - before
+            seconds[bot.name] += taken[bot.name]
+        rounds.append(round(taken[echo.name] / taken[kilt.name], 3))
+    out: dict[str, Any] = {"rounds": rounds}
+    for bot in (kilt, echo):
+        stats = phase_stats(bot.flow, "closed", seconds[bot.name])
+        stats["cpu_ms_per_update"] = round(cpu[bot.name] * 1000 / max(1, stats["updates"]), 2)
+        out[bot.name] = {"closed": stats}
+    opened = await kilt.flow.opened("open", Adaptive(people), args.open_updates, args.rate)
+    out[kilt.name]["open"] = phase_stats(kilt.flow, "open", opened)
+    opened = await echo.flow.opened("open", Replay(kilt.flow.sent["open"], next(ids)),
+                                    args.open_updates, args.rate)
+    out[echo.name]["open"] = phase_stats(echo.flow, "open", opened)
+    return out
+
+
+def split(total: int, parts: int) -> list[int]:
+    """`total` in `parts` near-equal whole parts."""
+    parts = max(1, min(parts, total))
+    return [total // parts + (1 if i < total % parts else 0) for i in range(parts)]
+
+
+@dataclass
+class BotUnderTest:
+    """One bot process and the flow of updates between it and the fake Bot API."""
+
+    name: str
+    flow: Flow
+    proc: asyncio.subprocess.Process | None = None
+
+    @property
+    def pid(self) -> int:
+        assert self.proc is not None
+        return self.proc.pid
 
 
 async def run_http(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     data_key = os.urandom(32)
     url = f"sqlite+aiosqlite:///{tmp}/bot.sqlite3"
     people = People(args.users, args.consent, certificates())
-    flow = Flow(people)
-    api = FakeBotApi(flow)
+    kilt, echo = BotUnderTest("kilt", Flow(people)), BotUnderTest("echo", Flow(people))
+    api = FakeBotApi(kilt.flow)
+    api.flows = {TOKEN: kilt.flow, ECHO_TOKEN: echo.flow}
     env = {**os.environ, "BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": await api.start(),
            "DATABASE_URL": url, "DATA_KEY": base64.b64encode(data_key).decode(),
            "DATA_DIR": str(tmp), "LOG_LEVEL": "WARNING", "THROTTLE_PER_MINUTE": "1000000",
@@ -189,32 +238,27 @@ async def run_http(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     out: dict[str, Any] = {}
     try:
         started = time.monotonic()
-        kilt = await spawn([sys.executable, "-m", "bot", "run"], env)
-        try:
-            out["startup_s"] = await wait_first_poll(flow, kilt, started)
-            consenting = sum(p.will_consent for p in people.all)
-            await flow.closed("setup", Adaptive(people, setup=True), 2 * consenting,
-                              args.concurrency)
-            out["keys"] = await add_keys(url, data_key, people)
-            out["kilt"] = await drive(flow, lambda phase: Adaptive(people), args, kilt.pid)
-            out["peak_rss_mb"] = peak_rss_mb(kilt.pid)
-        finally:
-            await stop(kilt)
-        out["lost"], out["mix"], out["methods"] = flow.lost, people.counts, dict(flow.methods)
-        echo_flow = Flow(people)
-        api.flow = echo_flow
+        kilt.proc = await spawn([sys.executable, "-m", "bot", "run"], env)
+        out["startup_s"] = await wait_first_poll(kilt.flow, kilt.proc, started)
+        consenting = sum(p.will_consent for p in people.all)
+        await kilt.flow.closed("setup", Adaptive(people, setup=True), 2 * consenting,
+                               args.concurrency)
+        out["keys"] = await add_keys(url, data_key, people)
         started = time.monotonic()
-        echo = await spawn([sys.executable, str(ROOT / "benchmarks/loadkit/echo.py")], env)
-        try:
-            out["baseline_startup_s"] = await wait_first_poll(echo_flow, echo, started)
-            ids = iter(range(10_000_000, 20_000_000, 1_000_000))
-            out["echo"] = await drive(
-                echo_flow, lambda phase: Replay(flow.sent[phase], next(ids)), args, echo.pid)
-            out["baseline_peak_rss_mb"] = peak_rss_mb(echo.pid)
-        finally:
-            await stop(echo)
-        out["baseline_lost"] = echo_flow.lost
+        echo.proc = await spawn([sys.executable, str(ROOT / "benchmarks/loadkit/echo.py")],
+                                {**env, "BOT_TOKEN": ECHO_TOKEN})
+        out["baseline_startup_s"] = await wait_first_poll(echo.flow, echo.proc, started)
+        measured = await interleaved(kilt, echo, people, args)
+        out["kilt"], out["echo"], out["rounds"] = measured["kilt"], measured["echo"], \
+            measured["rounds"]
+        out["peak_rss_mb"] = peak_rss_mb(kilt.pid)
+        out["baseline_peak_rss_mb"] = peak_rss_mb(echo.pid)
+        out["lost"], out["mix"] = kilt.flow.lost, people.counts
+        out["methods"], out["baseline_lost"] = dict(kilt.flow.methods), echo.flow.lost
     finally:
+        for bot in (kilt, echo):
+            if bot.proc is not None:
+                await stop(bot.proc)
         await api.stop()
     return out
 
@@ -272,6 +316,8 @@ def main() -> None:
     parser.add_argument("--warmup", type=int, default=200)
     parser.add_argument("--updates", type=int, default=2000, help="closed-loop updates")
     parser.add_argument("--concurrency", type=int, default=50, help="closed-loop in flight")
+    parser.add_argument("--rounds", type=int, default=3,
+                        help="closed-loop rounds, alternating between the two bots")
     parser.add_argument("--rate", type=float, default=300.0, help="open-loop updates/s")
     parser.add_argument("--open-updates", type=int, default=2000)
     parser.add_argument("--transport", choices=("http", "null"), default="http")
@@ -309,7 +355,8 @@ def report(args: argparse.Namespace, r: dict[str, Any]) -> None:
         print(f"{name}: kilt {k['updates_per_s']:,.0f} updates/s, reply p50 {k['p50_ms']} ms "
               f"p99 {k['p99_ms']} ms (arrival→reply p99 {k['arrival_p99_ms']} ms); echo "
               f"{e['updates_per_s']:,.0f}/s, p50 {e['p50_ms']} ms p99 {e['p99_ms']} ms")
-    print(f"ratio kilt/echo (closed loop, {args.concurrency} in flight): {ratio:.3f}")
+    print(f"ratio kilt/echo (closed loop, {args.concurrency} in flight): {ratio:.3f}"
+          + (f"; by round {r['rounds']}" if r.get("rounds") else ""))
     if "cpu_ms_per_update" in kc:
         print(f"CPU per update (closed loop): kilt {kc['cpu_ms_per_update']} ms, echo "
               f"{ec['cpu_ms_per_update']} ms (echo/kilt "
@@ -330,7 +377,8 @@ def report(args: argparse.Namespace, r: dict[str, Any]) -> None:
     print(line)
     print(json.dumps({
         "updates_per_s": kc["updates_per_s"], "baseline_updates_per_s": ec["updates_per_s"],
-        "ratio": round(ratio, 3), "p50_ms": kc["p50_ms"], "p99_ms": kc["p99_ms"],
+        "ratio": round(ratio, 3), "ratio_by_round": r.get("rounds"),
+        "p50_ms": kc["p50_ms"], "p99_ms": kc["p99_ms"],
         "peak_rss_mb": r["peak_rss_mb"], "startup_s": round(r["startup_s"], 2),
         "shape": "mixed", "baseline_p50_ms": ec["p50_ms"], "baseline_p99_ms": ec["p99_ms"],
         "baseline_peak_rss_mb": r["baseline_peak_rss_mb"],

@@ -24,10 +24,12 @@ def _decode(params: dict[str, Any]) -> dict[str, Any]:
 
 
 class FakeBotApi:
-    """`/bot<token>/<method>` answers like Telegram; getUpdates long-polls the Flow's queue."""
+    """`/bot<token>/<method>` answers like Telegram; getUpdates long-polls the Flow's queue.
+    Each token has its flow (`flows`), so two bots can poll it at once; others get `flow`."""
 
     def __init__(self, flow: Flow) -> None:
         self.flow = flow
+        self.flows: dict[str, Flow] = {}
         self.runner: web.AppRunner | None = None
         self.port = 0
 
@@ -48,6 +50,7 @@ class FakeBotApi:
 
     async def _method(self, request: web.Request) -> web.Response:
         method = request.match_info["method"]
+        flow = self.flows.get(request.match_info["token"], self.flow)
         if request.content_type == "application/json":
             params = await request.json()
         else:
@@ -55,13 +58,12 @@ class FakeBotApi:
             params = {k: v for k, v in form.items() if isinstance(v, str)}
         params = _decode(dict(params))
         if method == "getUpdates":
-            result: Any = await self._updates(params)
+            result: Any = await self._updates(flow, params)
         else:
-            result = self.flow.reply(method, params)
+            result = flow.reply(method, params)
         return web.json_response({"ok": True, "result": result})
 
-    async def _updates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
-        flow = self.flow
+    async def _updates(self, flow: Flow, params: dict[str, Any]) -> list[dict[str, Any]]:
         if flow.first_poll is None:
             flow.take(0)  # start-up ends at the first poll, empty or not
         if not flow.queue:
@@ -73,7 +75,8 @@ class FakeBotApi:
 
     async def _file(self, request: web.Request) -> web.Response:
         file_id = request.match_info["path"].rsplit("/", 1)[-1]
-        return web.Response(body=self.flow.people.files.get(file_id, b""))
+        flow = self.flows.get(request.match_info["token"], self.flow)
+        return web.Response(body=flow.people.files.get(file_id, b""))
 
 
 def null_session(flow: Flow) -> Any:
