@@ -204,6 +204,13 @@ async def interleaved(kilt: BotUnderTest, echo: BotUnderTest, people: People,
     return out
 
 
+def calls_per_update(flow: Flow, phase: str) -> dict[str, float]:
+    """Bot API calls per update of `phase`, by method, with their total under "all"."""
+    updates = max(1, len(flow.sent[phase]))
+    calls = {m: round(n / updates, 3) for m, n in flow.methods[phase].most_common()}
+    return {"all": round(sum(flow.methods[phase].values()) / updates, 3), **calls}
+
+
 def split(total: int, parts: int) -> list[int]:
     """`total` in `parts` near-equal whole parts."""
     parts = max(1, min(parts, total))
@@ -254,7 +261,8 @@ async def run_http(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         out["peak_rss_mb"] = peak_rss_mb(kilt.pid)
         out["baseline_peak_rss_mb"] = peak_rss_mb(echo.pid)
         out["lost"], out["mix"] = kilt.flow.lost, people.counts
-        out["methods"], out["baseline_lost"] = dict(kilt.flow.methods), echo.flow.lost
+        out["baseline_lost"] = echo.flow.lost
+        out["calls"] = {bot.name: calls_per_update(bot.flow, "closed") for bot in (kilt, echo)}
     finally:
         for bot in (kilt, echo):
             if bot.proc is not None:
@@ -361,6 +369,9 @@ def report(args: argparse.Namespace, r: dict[str, Any]) -> None:
         print(f"CPU per update (closed loop): kilt {kc['cpu_ms_per_update']} ms, echo "
               f"{ec['cpu_ms_per_update']} ms (echo/kilt "
               f"{ec['cpu_ms_per_update'] / max(kc['cpu_ms_per_update'], 1e-9):.3f})")
+    if r.get("calls"):
+        print(f"Bot API calls per update (closed loop): kilt {r['calls']['kilt']}, echo "
+              f"{r['calls']['echo']}")
     print(f"peak RSS: kilt {r['peak_rss_mb']} MB, echo {r['baseline_peak_rss_mb']} MB")
     line = f"start-up to first getUpdates: kilt {r['startup_s']:.2f} s, echo " \
            f"{r['baseline_startup_s']:.2f} s"
@@ -391,6 +402,7 @@ def report(args: argparse.Namespace, r: dict[str, Any]) -> None:
         "lost": r["lost"], "mix": r["mix"].get("closed"),
         "cpu_ms_per_update": kc.get("cpu_ms_per_update"),
         "baseline_cpu_ms_per_update": ec.get("cpu_ms_per_update"),
+        "calls_per_update": r.get("calls"),
     }, ensure_ascii=False))
 
 

@@ -59,7 +59,9 @@ class JsonBodySession(AiohttpSession):
         prepared as aiogram prepares form fields (defaults resolved, dates as timestamps)."""
         files: dict[str, InputFile] = {}
         body: dict[str, Any] = {}
-        for key, value in method.model_dump(warnings=False).items():
+        # None is never sent (aiogram drops it too, nested ones included): not dumped at all,
+        # most of a method's fields are unset (`python benchmarks/request_body.py`).
+        for key, value in method.model_dump(warnings=False, exclude_none=True).items():
             prepared = self.prepare_value(value, bot=bot, files=files, _dumps_json=False)
             # aiogram leaves out empty fields but sends empty lists and objects ("[]", "{}").
             if prepared or isinstance(prepared, (dict, list)):

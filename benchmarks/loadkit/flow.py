@@ -12,7 +12,7 @@ import asyncio
 import copy
 import itertools
 import time
-from collections import defaultdict, deque
+from collections import Counter, defaultdict, deque
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -52,7 +52,7 @@ class Flow:
         self.phase = "idle"
         self.sent: dict[str, list[dict[str, Any]]] = defaultdict(list)
         self.first_poll: float | None = None
-        self.methods: dict[str, int] = defaultdict(int)
+        self.methods: dict[str, Counter[str]] = defaultdict(Counter)  # phase -> method -> calls
         self.lost = 0
 
     # --- transport side -----------------------------------------------------------------
@@ -71,7 +71,7 @@ class Flow:
 
     def reply(self, method: str, params: dict[str, Any]) -> Any:
         now = time.monotonic()
-        self.methods[method] += 1
+        self.methods[self.phase][method] += 1
         pending = None
         if params.get("callback_query_id") is not None:
             pending = self.by_callback.get(str(params["callback_query_id"]))
