@@ -49,7 +49,7 @@ from typing import Any, Literal
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from benchmarks.loadkit.flow import Adaptive, Flow, Pending, Replay  # noqa: E402
+from benchmarks.loadkit.flow import Adaptive, Flow, Pending, Replay, Source  # noqa: E402
 from benchmarks.loadkit.people import People  # noqa: E402
 from benchmarks.loadkit.transport import FakeBotApi  # noqa: E402
 
@@ -180,17 +180,20 @@ async def interleaved(kilt: BotUnderTest, echo: BotUnderTest, people: People,
                            args.concurrency)
     seconds = {kilt.name: 0.0, echo.name: 0.0}
     cpu = {kilt.name: 0.0, echo.name: 0.0}
+
+    async def closed_round(bot: BotUnderTest, source: Source, n: int) -> float:
+        before = cpu_seconds(bot.pid)
+        taken = await bot.flow.closed("closed", source, n, args.concurrency)
+        cpu[bot.name] += cpu_seconds(bot.pid) - before
+        seconds[bot.name] += taken
+        return taken
+
     rounds: list[float] = []
     for n in split(args.updates, args.rounds):
         given = len(kilt.flow.sent["closed"])
-        taken = {}
-        for bot, source in ((kilt, Adaptive(people)), (echo, None)):
-            source = source or Replay(kilt.flow.sent["closed"][given:], next(ids))
-            before = cpu_seconds(bot.pid)
-            taken[bot.name] = await bot.flow.closed("closed", source, n, args.concurrency)
-            cpu[bot.name] += cpu_seconds(bot.pid) - before
-            seconds[bot.name] += taken[bot.name]
-        rounds.append(round(taken[echo.name] / taken[kilt.name], 3))
+        kilt_s = await closed_round(kilt, Adaptive(people), n)
+        echo_s = await closed_round(echo, Replay(kilt.flow.sent["closed"][given:], next(ids)), n)
+        rounds.append(round(echo_s / kilt_s, 3))
     out: dict[str, Any] = {"rounds": rounds}
     for bot in (kilt, echo):
         stats = phase_stats(bot.flow, "closed", seconds[bot.name])

@@ -41,11 +41,11 @@ class ContextMiddleware(BaseMiddleware):
 
     def __init__(
         self, pool: SessionPool, cipher: FieldCipher, translator: Translator, clock: Clock,
-        fsm: FSMContextMiddleware | None = None,
+        fsm: FSMContextMiddleware,
     ) -> None:
         self.pool, self.cipher, self.translator, self.clock = pool, cipher, translator, clock
         self.fsm = fsm
-        self.prefetch = fsm is not None and isinstance(fsm.storage, DatabaseStorage) and (
+        self.prefetch = isinstance(fsm.storage, DatabaseStorage) and (
             isinstance(fsm.events_isolation, DisabledEventIsolation)
         )
 
@@ -71,9 +71,7 @@ class ContextMiddleware(BaseMiddleware):
             )
             token = current_repos.set(repos)
             try:
-                if self.fsm is None:
-                    result = await handler(event, data)
-                elif not self.prefetch:
+                if not self.prefetch:
                     result = await self.fsm(handler, event, data)
                 else:  # what aiogram's FSM middleware does, with the state already fetched
                     data["fsm_storage"] = self.fsm.storage
@@ -91,7 +89,6 @@ class ContextMiddleware(BaseMiddleware):
         strategy, chat, thread, business connection); None: no state to prefetch."""
         if not self.prefetch or EVENT_CONTEXT_KEY not in data:
             return None
-        assert self.fsm is not None
         return self.fsm.resolve_event_context(data["bot"], data)
 
 

@@ -2,8 +2,8 @@
 and answers to our own sends read without the keyboard we just sent.
 
 aiogram posts every call as a form. Without files that form is urlencoded, and its text is
-percent-escaped byte by byte in Python: encoding a Kazakh answer with a keyboard costs about 2.8x
-what one JSON body costs (`python benchmarks/request_body.py`: 169 µs against 60 µs per call).
+percent-escaped byte by byte in Python: encoding a Kazakh answer with a keyboard costs about 4x
+what one JSON body costs (`python benchmarks/request_body.py`: 150 µs against 38 µs per call).
 The Bot API takes application/json for every method; uploads keep aiogram's multipart form.
 
 Telegram answers a sendMessage or an edit with the whole message, including its inline keyboard.

@@ -49,8 +49,7 @@ class FakeBotApi:
             await self.runner.cleanup()
 
     async def _method(self, request: web.Request) -> web.Response:
-        method = request.match_info["method"]
-        flow = self.flows.get(request.match_info["token"], self.flow)
+        method, flow = request.match_info["method"], self._flow(request)
         if request.content_type == "application/json":
             params = await request.json()
         else:
@@ -75,8 +74,10 @@ class FakeBotApi:
 
     async def _file(self, request: web.Request) -> web.Response:
         file_id = request.match_info["path"].rsplit("/", 1)[-1]
-        flow = self.flows.get(request.match_info["token"], self.flow)
-        return web.Response(body=flow.people.files.get(file_id, b""))
+        return web.Response(body=self._flow(request).people.files.get(file_id, b""))
+
+    def _flow(self, request: web.Request) -> Flow:
+        return self.flows.get(request.match_info["token"], self.flow)
 
 
 def null_session(flow: Flow) -> Any:
