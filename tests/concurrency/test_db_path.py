@@ -19,10 +19,12 @@ from aiogram.types import User
 from sqlalchemy import event, text
 from sqlalchemy.orm import Session
 
-from bot.concurrency import CommitBeforeSend
+from bot.concurrency import CommitBeforeSend, commit_before_send
+from bot.config import Settings
 from bot.fsm_storage import DatabaseStorage
 from bot.i18n import Translator
 from bot.middlewares import ContextMiddleware
+from bot.runtime import make_bot as make_running_bot
 from handlers.keys.ui import AddCb
 from storage import sqlite_inline
 from storage.database import SessionPool
@@ -176,3 +178,12 @@ async def test_no_prefetch_when_aiogram_locks_before_reading_the_state(
     })
     assert seen["raw_state"] == "KeyForm:kind" and seen["fsm_storage"] is elsewhere.storage
     assert seen["user"] is None and seen["lang"] in ("kk", "ru")
+
+
+async def test_the_running_bot_commits_before_it_sends(settings: Settings) -> None:
+    """`python -m bot run` makes its bot with bot/runtime.py make_bot: the hook is on it (no
+    middleware adds it later), and making the bot twice over does not stack a second one."""
+    bot = make_running_bot(settings)
+    assert commit_before_send(bot) is bot
+    assert sum(isinstance(m, CommitBeforeSend) for m in bot.session.middleware) == 1
+    await bot.session.close()
