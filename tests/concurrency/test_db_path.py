@@ -184,6 +184,11 @@ async def test_the_running_bot_commits_before_it_sends(settings: Settings) -> No
     """`python -m bot run` makes its bot with bot/runtime.py make_bot: the hook is on it (no
     middleware adds it later), and making the bot twice over does not stack a second one."""
     bot = make_running_bot(settings)
+
+    def hooks() -> int:
+        return sum(isinstance(m, CommitBeforeSend) for m in bot.session.middleware)
+
+    assert hooks() == 1
     assert commit_before_send(bot) is bot
-    assert sum(isinstance(m, CommitBeforeSend) for m in bot.session.middleware) == 1
+    assert hooks() == 1
     await bot.session.close()
