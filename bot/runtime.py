@@ -28,6 +28,7 @@ from bot.job_context import JobContext
 from bot.learning import LearnedLoader, schedule_refresh
 from bot.lifecycle import Lifecycle, RunningJobs, stop_scheduler
 from bot.metrics import Metrics, install_api_metrics
+from bot.model_init import settle_bot_context_init
 from bot.qa.service import build_service
 from bot.scheduler import build_scheduler
 from bot.startup import connect
@@ -151,6 +152,7 @@ async def main(settings: Settings, webhook: bool = False) -> None:
     learned = LearnedLoader(dp["qa"], pool, cipher)
     await learned.refresh()  # phrasings admins taught, before the first question
     schedule_refresh(scheduler, learned)
+    settle_bot_context_init()  # every Telegram object built in one step (bot/model_init.py)
     settle_heap()
     jobs = RunningJobs(scheduler)
     health = HealthCheck(

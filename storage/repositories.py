@@ -86,7 +86,7 @@ class Repos:
         (row,) = await first_rows(self.session, (_USER_AND_STATE, params))
         assert row is not None  # the left side always has its one row
         self.fsm.remember(fsm_key, row if row.fsm_key is not None else None)
-        return self.users.from_row(row if row.id is not None else None)
+        return self.users.from_row(row if row.id is not None else None, tg_id)
 
     async def commit(self) -> None:
         await self.session.commit()

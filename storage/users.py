@@ -46,10 +46,13 @@ class UserRepo:
         self.session = session
         self.cipher = cipher
 
-    def _dto(self, row: User | Row[Any]) -> UserDTO:
+    def _dto(self, row: User | Row[Any], tg_id: int | None = None) -> UserDTO:
+        """`tg_id`: the id the row was found by (its blind index), so not decrypted again."""
         return UserDTO(
             id=row.id,
-            tg_id=int(self.cipher.decrypt(row.tg_id_enc, "users.tg_id")),
+            tg_id=tg_id if tg_id is not None else int(
+                self.cipher.decrypt(row.tg_id_enc, "users.tg_id")
+            ),
             language=row.language,
             timezone=row.timezone,
             consent_at=row.consent_at,
@@ -67,14 +70,14 @@ class UserRepo:
 
     async def get_by_tg(self, tg_id: int) -> UserDTO | None:
         row = await first_row(self.session, *self.by_tg_query(tg_id))
-        return self.from_row(row)
+        return self.from_row(row, tg_id)
 
     def by_tg_query(self, tg_id: int) -> Query:
         """The statement `get_by_tg` runs, to batch it with others (Repos.user_and_state)."""
         return _BY_TG, {"tg_index": self.cipher.blind_index(tg_id)}
 
-    def from_row(self, row: Row[Any] | None) -> UserDTO | None:
-        return None if row is None else self._dto(row)
+    def from_row(self, row: Row[Any] | None, tg_id: int | None = None) -> UserDTO | None:
+        return None if row is None else self._dto(row, tg_id)
 
     async def get(self, user_id: int) -> UserDTO | None:
         return self.from_row(await first_row(self.session, _BY_ID, {"user_id": user_id}))
@@ -101,7 +104,7 @@ class UserRepo:
         )
         self.session.add(row)
         await self.session.flush()
-        return self._dto(row)
+        return self._dto(row, tg_id)
 
     async def update_settings(self, user_id: int, **values: object) -> None:
         allowed = {

@@ -48,6 +48,31 @@ async def test_user_lookup_by_blind_index(backend_pool: SessionPool, cipher: Fie
         assert await repos.users.get_by_tg(987) is None
 
 
+async def test_a_user_found_by_telegram_id_is_not_decrypted_again(
+    backend_pool: SessionPool, cipher: FieldCipher, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The blind index already proves whose row it is: every update's lookup skips the AES
+    decryption of the id it searched by; a lookup by row id still decrypts it."""
+    async with backend_pool() as s:
+        created = await Repos.build(s, cipher).users.create(5151, "kk", "Asia/Almaty", NOW, True)
+        await s.commit()
+    decrypted: list[str] = []
+    decrypt = cipher.decrypt
+
+    def counted(blob: bytes, context: str) -> str:
+        decrypted.append(context)
+        return decrypt(blob, context)
+
+    monkeypatch.setattr(cipher, "decrypt", counted)
+    async with backend_pool() as s:
+        repos = Repos.build(s, cipher)
+        found = await repos.users.get_by_tg(5151)
+        assert found is not None and found.tg_id == 5151 and decrypted == []
+        with_state = await repos.user_and_state(5151, "no-such-dialog")
+        assert with_state == found and decrypted == []
+        assert await repos.users.get(created.id) == found and decrypted == ["users.tg_id"]
+
+
 async def test_user_reads_agree_and_give_aware_datetimes(
     backend_pool: SessionPool, cipher: FieldCipher
 ) -> None:
