@@ -61,7 +61,7 @@ def _is_plain_chain(method: Callable[..., Any], aiogram_method: Callable[..., An
 def settle_bot_context_init() -> int:
     """Give every aiogram type whose post-init is the plain chain the one-step method; returns
     how many classes were changed. Call once at start-up, after aiogram's types are imported
-    (generic answer types made later, e.g. `Response[Message]`, are covered by a later call)."""
+    (`Response[...]`, made later, is no Telegram object: its `result` is, and is covered)."""
     own = BotContextController.__dict__["model_post_init"]
     aiogram_method = getattr(own, "__wrapped__", own)
     changed = 0
