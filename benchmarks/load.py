@@ -122,6 +122,16 @@ def phase_stats(flow: Flow, phase: str, seconds: float) -> dict[str, float]:
             "arrival_p99_ms": round(pct(arrival, 0.99), 1)}
 
 
+def latency_by_kind(flow: Flow, phase: str) -> dict[str, list[float]]:
+    """Reply p50 and p99 (ms) of each kind of update: where the tail comes from."""
+    kinds: dict[str, list[float]] = {}
+    for p in flow.done:
+        if p.phase == phase and p.kind:
+            kinds.setdefault(p.kind, []).append((p.answered - p.handed) * 1000)
+    return {k: [round(statistics.median(v), 1), round(pct(v, 0.99), 1)]
+            for k, v in sorted(kinds.items())}
+
+
 # --- bot processes --------------------------------------------------------------------------
 
 
@@ -198,7 +208,10 @@ async def interleaved(kilt: BotUnderTest, echo: BotUnderTest, people: People,
     for bot in (kilt, echo):
         stats = phase_stats(bot.flow, "closed", seconds[bot.name])
         stats["cpu_ms_per_update"] = round(cpu[bot.name] * 1000 / max(1, stats["updates"]), 2)
+        polls = bot.flow.polls["closed"]
+        stats["updates_per_poll"] = round(sum(polls) / max(1, len(polls)), 2)
         out[bot.name] = {"closed": stats}
+    out[kilt.name]["closed"]["by_kind"] = latency_by_kind(kilt.flow, "closed")
     opened = await kilt.flow.opened("open", Adaptive(people), args.open_updates, args.rate)
     out[kilt.name]["open"] = phase_stats(kilt.flow, "open", opened)
     opened = await echo.flow.opened("open", Replay(kilt.flow.sent["open"], next(ids)),
@@ -366,6 +379,9 @@ def report(args: argparse.Namespace, r: dict[str, Any]) -> None:
         print(f"{name}: kilt {k['updates_per_s']:,.0f} updates/s, reply p50 {k['p50_ms']} ms "
               f"p99 {k['p99_ms']} ms (arrival→reply p99 {k['arrival_p99_ms']} ms); echo "
               f"{e['updates_per_s']:,.0f}/s, p50 {e['p50_ms']} ms p99 {e['p99_ms']} ms")
+    if kc.get("by_kind"):
+        print(f"kilt reply [p50, p99] ms by kind (closed loop): {kc['by_kind']}; updates per "
+              f"getUpdates: kilt {kc['updates_per_poll']}, echo {ec['updates_per_poll']}")
     print(f"ratio kilt/echo (closed loop, {args.concurrency} in flight): {ratio:.3f}"
           + (f"; by round {r['rounds']}" if r.get("rounds") else ""))
     if "cpu_ms_per_update" in kc:
@@ -405,7 +421,7 @@ def report(args: argparse.Namespace, r: dict[str, Any]) -> None:
         "lost": r["lost"], "mix": r["mix"].get("closed"),
         "cpu_ms_per_update": kc.get("cpu_ms_per_update"),
         "baseline_cpu_ms_per_update": ec.get("cpu_ms_per_update"),
-        "calls_per_update": r.get("calls"),
+        "calls_per_update": r.get("calls"), "latency_by_kind": kc.get("by_kind"),
     }, ensure_ascii=False))
 
 

@@ -32,6 +32,7 @@ class Pending:
     handed: float = 0.0
     answered: float = 0.0
     lost: bool = False
+    kind: str = ""
 
 
 class Source(Protocol):
@@ -54,6 +55,7 @@ class Flow:
         self.first_poll: float | None = None
         self.methods: dict[str, Counter[str]] = defaultdict(Counter)  # phase -> method -> calls
         self.lost = 0
+        self.polls: dict[str, list[int]] = defaultdict(list)  # phase -> updates per getUpdates
 
     # --- transport side -----------------------------------------------------------------
 
@@ -67,6 +69,8 @@ class Flow:
             out.append(update)
         if not self.queue:
             self.ready.clear()
+        if limit:
+            self.polls[self.phase].append(len(out))
         return out
 
     def reply(self, method: str, params: dict[str, Any]) -> Any:
@@ -89,7 +93,7 @@ class Flow:
     def put(self, chat: int, update: dict[str, Any], arrived: float) -> None:
         query = update.get("callback_query")
         pending = Pending(update["update_id"], chat, query["id"] if query else None, self.phase,
-                          arrived)
+                          arrived, kind=self.people.last_kind)
         self.queue.append((pending, update))
         self.waiting[chat].append(pending)
         self.open.add(pending.update_id)

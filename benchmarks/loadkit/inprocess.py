@@ -80,7 +80,9 @@ def top_costs(profile: cProfile.Profile, updates: int, limit: int = 10) -> str:
 async def run_null(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     from benchmarks.load import add_keys, certificates, phase_stats
     from bot.concurrency import commit_before_send
+    from bot.model_init import settle_bot_context_init
 
+    settle_bot_context_init()  # as `python -m bot run` does (both bots here: echo's types too)
     people = People(args.users, args.consent, certificates())
     flow = Flow(people)
     started = time.monotonic()

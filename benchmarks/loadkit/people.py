@@ -72,6 +72,7 @@ class People:
         self.message_ids = itertools.count(1)
         self.phase = "setup"
         self.counts: dict[str, dict[str, int]] = {}  # per phase: how many of each action
+        self.last_kind = ""  # the action of the update built last, for latency by kind
 
     # --- what a person sends ------------------------------------------------------------
 
@@ -131,6 +132,7 @@ class People:
     # --- update builders ----------------------------------------------------------------
 
     def _count(self, kind: str) -> None:
+        self.last_kind = kind
         counts = self.counts.setdefault(self.phase, {})
         counts[kind] = counts.get(kind, 0) + 1
 

@@ -6,11 +6,12 @@ for someone who never agreed to storage. A certificate is read only after consen
 
 from __future__ import annotations
 
+from contextlib import suppress
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot, F, Router
-from aiogram.enums import ChatType
+from aiogram.enums import ChatAction, ChatType
 from aiogram.exceptions import TelegramAPIError
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
@@ -135,6 +136,10 @@ async def on_document(
     elif user is None or not user.has_consented:
         await message.answer(t("consent-required"))
     else:
+        # Reading takes two more round trips to Telegram (getFile, the download) before the
+        # answer: "typing…" shows at once that the file arrived. Only a hint, so not retried.
+        with suppress(TelegramAPIError):
+            await bot.send_chat_action(message.chat.id, ChatAction.TYPING)
         info, manual = await read_certificate(message, bot, t)
         if info is not None:
             await message.answer(describe(t, info))

@@ -8,8 +8,9 @@ from datetime import date
 
 import pytest
 from aiogram import Bot, Dispatcher
+from aiogram.enums import ChatAction
 from aiogram.exceptions import TelegramBadRequest
-from aiogram.methods import DeleteMessage, GetFile, SendMessage, TelegramMethod
+from aiogram.methods import DeleteMessage, GetFile, SendChatAction, SendMessage, TelegramMethod
 from aiogram.types import Update
 
 from bot.i18n import Translator
@@ -83,6 +84,32 @@ async def test_certificate_prefills_the_dialog(
     assert key.cert_info is not None and key.cert_info["iin_masked"].startswith("85••")
     # The clear IIN is nowhere in the database (on SQLite: in the file itself).
     assert TEST_IIN.encode() not in await stored_bytes(pool, db_url)
+
+
+@pytest.mark.parametrize("fails", [False, True])
+async def test_reading_a_certificate_shows_typing_first(chat_for: ChatFor, fails: bool) -> None:
+    """The download and parse take two round trips more than any other reply: "typing…" goes
+    out before them, and a refused chat action (Telegram's 400 or 429) changes nothing else."""
+    chat = chat_for("kk")
+    await chat.consent()
+    chat.session.clear()
+    if fails:
+        def refuse(method: TelegramMethod[object]) -> Exception | None:
+            if isinstance(method, SendChatAction):
+                return TelegramBadRequest(method=method, message="Bad Request: not allowed")
+            return None
+        chat.session.failures.append(refuse)
+    cert, _ = make_cert(purpose="auth", not_before=START, not_after=END)
+    await upload(chat, "AUTH_RSA256_abc.cer", der(cert))
+    kinds = [type(m) for m in chat.session.requests]
+    if fails:
+        assert SendChatAction not in kinds
+    else:
+        assert kinds[:2] == [SendChatAction, GetFile]
+        [action] = chat.session.sent(SendChatAction)
+        assert action.action == ChatAction.TYPING and action.chat_id == chat.who.chat.id
+    assert chat.session.texts()[-2].startswith(chat.t("keys-cert-read"))
+    assert chat.session.last_text() == chat.t("keys-ask-kind")
 
 
 async def test_pem_sign_certificate_of_a_company(
