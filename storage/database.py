@@ -5,11 +5,15 @@ from __future__ import annotations
 import ast
 import asyncio
 import re
+import sqlite3
+import threading
+import weakref
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Executable, Row, event, text
-from sqlalchemy.engine import make_url
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -67,7 +71,95 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
         # Writers of this process queue on the event loop, not in SQLite's sleeping busy loop.
         install_write_gate(engine, SQLITE_TIMEOUT)
+        _install_reader(engine)
     return engine
+
+
+class _Reader:
+    """A SQLite connection of its own (one per thread) for the reads an update starts with,
+    before its session has begun: the user row and dialog state of every update.
+
+    Through the session that read costs more than the read itself (`python benchmarks/dbpath.py`):
+    a pooled connection checked out, a greenlet hop, autobegin, then a commit and a check-in,
+    although SQLite runs such a SELECT in autocommit anyway (pysqlite opens no transaction before
+    a SELECT). Here it runs straight on the DBAPI connection, with the same snapshot semantics
+    (each statement sees what is committed), and an update that only reads (a question, /help,
+    a FAQ button) never begins its session at all. `query_only`: this connection never writes.
+    Only for a database file (an in-memory one is private to each connection)."""
+
+    def __init__(self, database: str) -> None:
+        self.database = database
+        self.connections: dict[int, sqlite3.Connection] = {}
+        self.watchers: list[Callable[[str], None]] = []
+
+    def firsts(self, dialect: Any, queries: tuple[Query, ...]) -> list[Row[Any] | None] | None:
+        """The first row of each statement; None when one cannot be read here (the caller
+        reads through its session)."""
+        try:
+            conn = self._connection()
+            firsts: list[Row[Any] | None] = []
+            for statement, params in queries:
+                rows = prepared.read_plain(conn, dialect, statement, params)
+                if rows is None:
+                    return None
+                firsts.append(rows[0] if rows else None)
+        except sqlite3.Error:  # e.g. busy during a recovery: the session's way waits properly
+            return None
+        return firsts
+
+    def _connection(self) -> sqlite3.Connection:
+        conn = self.connections.get(threading.get_ident())
+        if conn is None:
+            conn = sqlite3.connect(self.database, timeout=SQLITE_TIMEOUT, isolation_level=None)
+            conn.execute("PRAGMA query_only=ON")
+            self.connections[threading.get_ident()] = conn
+            self._trace(conn)
+        return conn
+
+    def _trace(self, conn: sqlite3.Connection) -> None:
+        conn.set_trace_callback(self._seen if self.watchers else None)
+
+    def _seen(self, statement: str) -> None:
+        for watcher in list(self.watchers):
+            watcher(statement)
+
+    def watch(self, watcher: Callable[[str], None]) -> Callable[[], None]:
+        self.watchers.append(watcher)
+        for conn in self.connections.values():
+            self._trace(conn)
+
+        def unwatch() -> None:
+            self.watchers.remove(watcher)
+            for conn in self.connections.values():
+                self._trace(conn)
+
+        return unwatch
+
+    def close(self) -> None:
+        connections, self.connections = self.connections, {}
+        for conn in connections.values():
+            conn.close()
+
+
+_READERS: weakref.WeakKeyDictionary[Engine, _Reader] = weakref.WeakKeyDictionary()
+
+
+def watch_reads(engine: AsyncEngine, watcher: Callable[[str], None]) -> Callable[[], None]:
+    """Calls `watcher` with each statement the engine's reader runs (as the engine's
+    `before_cursor_execute` event does for the others); returns the function that stops it."""
+    reader = _READERS.get(engine.sync_engine)
+    if reader is None:
+        return lambda: None
+    return reader.watch(watcher)
+
+
+def _install_reader(engine: AsyncEngine) -> None:
+    url = engine.url
+    if url.get_driver_name() != "aiosqlite" or url.query or url.database in (None, "", ":memory:"):
+        return
+    reader = _READERS[engine.sync_engine] = _Reader(str(url.database))
+    # dispose() is the engine's end (and a test's between databases): the file may go next.
+    event.listen(engine.sync_engine, "engine_disposed", lambda _engine: reader.close())
 
 
 def create_session_pool(engine: AsyncEngine) -> SessionPool:
@@ -132,6 +224,20 @@ async def first_rows(session: AsyncSession, *queries: Query) -> list[Row[Any] | 
     """The first row of each statement, run in order in one greenlet hop (as `first_row`):
     what every update reads at its start costs one hop instead of one per statement."""
     return await session.run_sync(_firsts, queries)
+
+
+async def first_rows_at_start(session: AsyncSession, *queries: Query
+                              ) -> list[Row[Any] | None]:
+    """`first_rows` for plain reads (SELECTs without row locks) at the start of an update:
+    before the session has begun, on SQLite they go to the engine's reader (`_Reader`), so an
+    update that only reads never checks out a connection nor commits."""
+    if not session.in_transaction() and session.bind is not None:
+        reader = _READERS.get(session.bind.sync_engine)
+        if reader is not None:
+            found = reader.firsts(session.bind.dialect, queries)
+            if found is not None:
+                return found
+    return await first_rows(session, *queries)
 
 
 async def all_rows(session: AsyncSession, statement: Executable, params: _Params

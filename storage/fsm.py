@@ -84,7 +84,7 @@ class FsmRepo:
 
     def read_query(self, key: str) -> Query | None:
         """The statement that reads `key`, to batch it with others; None when already cached.
-        Its row must then be handed to `remember`, in the same session and transaction."""
+        Its row must then be handed to `remember`, in the same session."""
         if key in self._rows:
             return None
         return _READ, {"key": self.cipher.blind_index(key)}

@@ -99,26 +99,29 @@ def execute(conn: Connection, statement: Executable, params: dict[str, Any],
             rows: bool) -> Sequence[Any] | None:
     """Runs `statement` on `conn` (in a greenlet, as `Connection.execute`); with `rows`, returns
     its rows (named tuples), else None. Falls back to `Connection.execute` when needed."""
-    dialect = conn.dialect
-    plans = _PLANS.get(dialect)
-    if plans is None:
-        plans = _PLANS[dialect] = {}
-    keys = tuple(sorted(params))
-    key = (id(statement), keys)
-    try:
-        plan = plans[key]
-    except KeyError:
-        if len(plans) >= _MAX_PLANS:
-            plans.clear()
-        plan = plans[key] = _plan_for(statement, keys, dialect)
+    plan = _plan(statement, params, conn.dialect)
     if plan is None:
         result = conn.execute(statement, params)
         return list(result.all()) if rows else None
     return _run(conn, plan, params, rows)
 
 
-def _run(conn: Connection, plan: _Plan, params: dict[str, Any],
-         rows: bool) -> Sequence[Any] | None:
+def _plan(statement: Executable, params: dict[str, Any], dialect: Dialect) -> _Plan | None:
+    plans = _PLANS.get(dialect)
+    if plans is None:
+        plans = _PLANS[dialect] = {}
+    keys = tuple(sorted(params))
+    key = (id(statement), keys)
+    try:
+        return plans[key]
+    except KeyError:
+        if len(plans) >= _MAX_PLANS:
+            plans.clear()
+        plan = plans[key] = _plan_for(statement, keys, dialect)
+        return plan
+
+
+def _args(plan: _Plan, params: dict[str, Any], dialect: Dialect) -> Any:
     literals = plan.literals
     values = []
     for name, process in zip(plan.names, plan.binds, strict=True):
@@ -126,7 +129,29 @@ def _run(conn: Connection, plan: _Plan, params: dict[str, Any],
         if value is _MISSING:
             value = literals[name]
         values.append(value if process is None else process(value))
-    args = conn.dialect.execute_sequence_format(values)
+    return dialect.execute_sequence_format(values)
+
+
+def read_plain(dbapi_conn: Any, dialect: Dialect, statement: Executable,
+               params: dict[str, Any]) -> list[Any] | None:
+    """The rows of a plain read (a SELECT without row locks) run on a DBAPI connection outside
+    any SQLAlchemy connection (storage/database.py's SQLite reader): no events, no transaction.
+    None when the statement cannot be planned (the caller goes the usual way)."""
+    plan = _plan(statement, params, dialect)
+    if plan is None or not plan.plain_read:
+        return None
+    cursor = dbapi_conn.cursor()
+    try:
+        cursor.execute(plan.sql, _args(plan, params, dialect))
+        found = cursor.fetchall()
+    finally:
+        cursor.close()
+    return _rows(plan, found)
+
+
+def _run(conn: Connection, plan: _Plan, params: dict[str, Any],
+         rows: bool) -> Sequence[Any] | None:
+    args = _args(plan, params, conn.dialect)
     sql = plan.sql
     adapted = conn.connection.dbapi_connection
     if plan.plain_read and _before_begin(conn, adapted):

@@ -27,7 +27,7 @@ from bot.middlewares import ContextMiddleware
 from bot.runtime import make_bot as make_running_bot
 from handlers.keys.ui import AddCb
 from storage import sqlite_inline
-from storage.database import SessionPool
+from storage.database import SessionPool, watch_reads
 from storage.encryption import FieldCipher
 from storage.repositories import Repos
 from storage.write_behind import WriteBehind
@@ -66,11 +66,16 @@ def recorded(pool: SessionPool) -> Iterator[dict[str, list[Any]]]:
 
 async def test_a_read_only_update_commits_once(
     dp: Dispatcher, bot: Bot, session: RecordingSession, pool: SessionPool,
-    cipher: FieldCipher, clock: FakeClock, monkeypatch: pytest.MonkeyPatch,
+    cipher: FieldCipher, clock: FakeClock, translator: Translator,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    who = UpdateFactory(64_300)
+    """On PostgreSQL one commit, before the reply; on SQLite the update's reads go to the
+    engine's reader (storage/database.py), so its session never begins: no connection of the
+    pool, no commit at all. Either way the stored user was read: the reply is in their stored
+    language, not in their Telegram one."""
+    who = UpdateFactory(64_300, "ru")
     async with pool() as s:
-        await Repos.build(s, cipher).users.create(who.user.id, "ru", "Asia/Almaty", clock(), True)
+        await Repos.build(s, cipher).users.create(who.user.id, "kk", "Asia/Almaty", clock(), True)
         await s.commit()
     await dp.feed_update(bot, who.message("/help"))  # warm: middlewares installed
     driver_calls: list[str] = []
@@ -85,12 +90,14 @@ async def test_a_read_only_update_commits_once(
     session.clear()
     with recorded(pool) as seen:
         await dp.feed_update(bot, who.message("/help"))
-    assert session.sent()
-    assert seen["sql"] and all(s.lstrip().startswith("SELECT") for s in seen["sql"])
-    # The reply's commit ended the transaction; the update's end found nothing to commit.
-    assert len(seen["orm_commit"]) == 1 and len(seen["commit"]) == 1
+    assert session.last_text().startswith(translator.get("kk", "help-text")[:20])
+    assert all(s.lstrip().startswith("SELECT") for s in seen["sql"])
     if pool.kw["bind"].dialect.name == "sqlite":
-        assert driver_calls == []  # only reads: SQLite had no transaction to end
+        assert seen["sql"] == [] and seen["orm_commit"] == [] and seen["commit"] == []
+        assert driver_calls == []
+    else:
+        # The reply's commit ended the transaction; the update's end found nothing to commit.
+        assert seen["sql"] and len(seen["orm_commit"]) == 1 and len(seen["commit"]) == 1
     assert any(isinstance(m, CommitBeforeSend) for m in bot.session.middleware)
 
 
@@ -140,11 +147,13 @@ async def test_the_user_and_the_state_are_read_in_one_statement(
         seen.append(args[2])
 
     event.listen(engine, "before_cursor_execute", sql)
+    unwatch = watch_reads(pool.kw["bind"], seen.append)  # SQLite: the engine's reader
     try:
         session.clear()
         await dp.feed_update(bot, who.message("/cancel"))  # reads the state twice
     finally:
         event.remove(engine, "before_cursor_execute", sql)
+        unwatch()
     assert session.sent()
     users = [statement for statement in seen if "JOIN users" in statement]
     states = [statement for statement in seen if "fsm_records" in statement]

@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 import pytest
 from aiogram import Bot, Dispatcher
 from sqlalchemy import event
 
-from storage.database import SessionPool, open_session
+from storage.database import SessionPool, open_session, watch_reads
 from storage.encryption import FieldCipher
 from storage.repositories import Repos
 from tests.support.telegram import RecordingSession, UpdateFactory
@@ -21,12 +20,12 @@ def count_fsm_reads(pool: SessionPool) -> list[str]:
     seen: list[str] = []
     engine = pool.kw["bind"].sync_engine
 
-    @event.listens_for(engine, "before_cursor_execute")
-    def _count(*args: Any) -> None:
-        statement = args[2]
+    def count(statement: str) -> None:
         if statement.lstrip().startswith("SELECT") and "fsm_records" in statement:
             seen.append(statement)
 
+    event.listen(engine, "before_cursor_execute", lambda *args: count(args[2]))
+    watch_reads(pool.kw["bind"], count)  # SQLite: what the engine's reader runs
     return seen
 
 
