@@ -76,8 +76,9 @@ def create_engine(url: str, **kwargs: Any) -> AsyncEngine:
 
 
 class _Reader:
-    """A SQLite connection of its own (one per thread) for the reads an update starts with,
-    before its session has begun: the user row and dialog state of every update.
+    """A SQLite connection of its own (one per thread) for the reads an update makes before its
+    session has begun (`_reader_of`): the user row and dialog state of every update, the keys
+    /mykeys lists, a card's key.
 
     Through the session that read costs more than the read itself (`python benchmarks/dbpath.py`):
     a pooled connection checked out, a greenlet hop, autobegin, then a commit and a check-in,
@@ -95,17 +96,20 @@ class _Reader:
     def firsts(self, dialect: Any, queries: tuple[Query, ...]) -> list[Row[Any] | None] | None:
         """The first row of each statement; None when one cannot be read here (the caller
         reads through its session)."""
+        firsts: list[Row[Any] | None] = []
+        for statement, params in queries:
+            rows = self.rows(dialect, statement, params)
+            if rows is None:
+                return None
+            firsts.append(rows[0] if rows else None)
+        return firsts
+
+    def rows(self, dialect: Any, statement: Executable, params: _Params) -> list[Any] | None:
+        """Every row of a plain read; None when it cannot be read here."""
         try:
-            conn = self._connection()
-            firsts: list[Row[Any] | None] = []
-            for statement, params in queries:
-                rows = prepared.read_plain(conn, dialect, statement, params)
-                if rows is None:
-                    return None
-                firsts.append(rows[0] if rows else None)
+            return prepared.read_plain(self._connection(), dialect, statement, params)
         except sqlite3.Error:  # e.g. busy during a recovery: the session's way waits properly
             return None
-        return firsts
 
     def _connection(self) -> sqlite3.Connection:
         conn = self.connections.get(threading.get_ident())
@@ -223,27 +227,32 @@ async def first_row(session: AsyncSession, statement: Executable, params: _Param
 async def first_rows(session: AsyncSession, *queries: Query) -> list[Row[Any] | None]:
     """The first row of each statement, run in order in one greenlet hop (as `first_row`):
     what every update reads at its start costs one hop instead of one per statement."""
+    reader = _reader_of(session)
+    if reader is not None:
+        found = reader.firsts(session.bind.dialect, queries)  # type: ignore[union-attr]
+        if found is not None:
+            return found
     return await session.run_sync(_firsts, queries)
-
-
-async def first_rows_at_start(session: AsyncSession, *queries: Query
-                              ) -> list[Row[Any] | None]:
-    """`first_rows` for plain reads (SELECTs without row locks) at the start of an update:
-    before the session has begun, on SQLite they go to the engine's reader (`_Reader`), so an
-    update that only reads never checks out a connection nor commits."""
-    if not session.in_transaction() and session.bind is not None:
-        reader = _READERS.get(session.bind.sync_engine)
-        if reader is not None:
-            found = reader.firsts(session.bind.dialect, queries)
-            if found is not None:
-                return found
-    return await first_rows(session, *queries)
 
 
 async def all_rows(session: AsyncSession, statement: Executable, params: _Params
                    ) -> list[Row[Any]]:
     """Every row of a Core statement (as `first_row`)."""
+    reader = _reader_of(session)
+    if reader is not None:
+        found = reader.rows(session.bind.dialect, statement, params)  # type: ignore[union-attr]
+        if found is not None:
+            return found
     return await session.run_sync(_all, statement, params)
+
+
+def _reader_of(session: AsyncSession) -> _Reader | None:
+    """The SQLite reader for a session that has not begun: its plain reads (SELECTs without
+    row locks) go there, so an update that only reads never checks out a connection nor
+    commits. From its first write on, the session reads itself (its own uncommitted rows)."""
+    if session.bind is None or session.in_transaction():
+        return None
+    return _READERS.get(session.bind.sync_engine)
 
 
 async def run_core(session: AsyncSession, statement: Executable, params: _Params) -> None:

@@ -10,7 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from storage.broadcasts import BroadcastRepo
 from storage.claims import ClaimRepo
-from storage.database import first_rows_at_start
+from storage.database import first_rows
 from storage.dto import UserDTO
 from storage.encryption import FieldCipher
 from storage.fsm import FsmRepo
@@ -81,10 +81,10 @@ class Repos:
         """The update's user by Telegram id; with `fsm_key`, that dialog state is read in the
         same statement and cached for `fsm` (aiogram reads it next, on every update)."""
         if fsm_key is None or (query := self.fsm.read_query(fsm_key)) is None:
-            (row,) = await first_rows_at_start(self.session, self.users.by_tg_query(tg_id))
+            (row,) = await first_rows(self.session, self.users.by_tg_query(tg_id))
             return self.users.from_row(row, tg_id)
         params = {**self.users.by_tg_query(tg_id)[1], **query[1]}
-        (row,) = await first_rows_at_start(self.session, (_USER_AND_STATE, params))
+        (row,) = await first_rows(self.session, (_USER_AND_STATE, params))
         assert row is not None  # the left side always has its one row
         self.fsm.remember(fsm_key, row if row.fsm_key is not None else None)
         return self.users.from_row(row if row.id is not None else None, tg_id)

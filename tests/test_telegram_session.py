@@ -77,7 +77,8 @@ async def test_a_message_goes_as_one_json_object(api: tuple[Api, Bot]) -> None:
         "parse_mode": "HTML",  # the bot's default, resolved as aiogram's form does
         "reply_markup": {"inline_keyboard": [[
             {"text": "Кілтті жаңарту", "callback_data": "key:renew:3"}]]},
-    }  # False and None are left out, as aiogram leaves them out of a form
+        "disable_notification": False,  # aiogram's form sends "false" too
+    }  # None is left out, as aiogram leaves it out of a form
     # UTF-8 on the wire, not ASCII escapes (\u041a... is 6 bytes for each Kazakh letter).
     assert "Кілтті жаңарту".encode() in server.body and b"\\u" not in server.body
 
@@ -134,3 +135,67 @@ async def test_a_sent_message_is_read_without_its_keyboard(api: tuple[Api, Bot])
         "chat": {"id": CHAT, "type": "private"}}})
     with pytest.raises(ClientDecodeError):
         await bot.send_message(CHAT, "тест")
+
+
+def _aiogram_form(session: JsonBodySession, bot: Bot, method: Any) -> dict[str, Any]:
+    """What aiogram's own session would send, as JSON values (its form fields JSON-encode
+    objects and lists; plain values are strings)."""
+    form: dict[str, Any] = {}
+    for key, value in method.model_dump(warnings=False).items():
+        prepared = session.prepare_value(value, bot=bot, files={})
+        if prepared:
+            form[key] = json.loads(prepared) if prepared[:1] in "{[" else prepared
+    return form
+
+
+def _as_form(body: dict[str, Any]) -> dict[str, Any]:
+    return {k: v if isinstance(v, str | dict | list) else str(v).lower()
+            if isinstance(v, bool) else str(v) for k, v in body.items()}
+
+
+async def test_bodies_carry_what_aiograms_form_carries_and_kept_keyboards_stay_right() -> None:
+    """The body is built from the fields as they are (no model_dump) and a keyboard's prepared
+    form is kept by identity: for many kinds of calls it says what aiogram's form says, a kept
+    keyboard is reused only for the very same object and bot."""
+    from datetime import UTC, datetime, timedelta
+
+    from aiogram.methods import (
+        AnswerCallbackQuery,
+        BanChatMember,
+        EditMessageText,
+        SendChatAction,
+        SendMessage,
+    )
+    from aiogram.types import LinkPreviewOptions, MessageEntity, ReplyParameters
+
+    session = JsonBodySession()
+    html = Bot(TOKEN, session=session, default=DefaultBotProperties(parse_mode=ParseMode.HTML))
+    plain = Bot(TOKEN, session=session)
+    markup = InlineKeyboardMarkup(inline_keyboard=[[
+        InlineKeyboardButton(text="Кілтті жаңарту", callback_data="key:renew:1"),
+        InlineKeyboardButton(text="Бас тарту", callback_data="cancel"),
+    ]])
+    methods = [
+        SendMessage(chat_id=CHAT, text="ЭЦҚ <b>кілті</b>", reply_markup=markup),
+        SendMessage(chat_id=CHAT, text="x", entities=[MessageEntity(type="bold", offset=0,
+                    length=1)], link_preview_options=LinkPreviewOptions(is_disabled=True),
+                    reply_parameters=ReplyParameters(message_id=3)),
+        EditMessageText(chat_id=CHAT, message_id=9, text="ok", reply_markup=markup),
+        AnswerCallbackQuery(callback_query_id="q1", text="✓", show_alert=False),
+        SendChatAction(chat_id=CHAT, action="typing"),
+        BanChatMember(chat_id=CHAT, user_id=5, until_date=datetime(2030, 1, 1, tzinfo=UTC)),
+        BanChatMember(chat_id=CHAT, user_id=5, until_date=timedelta(days=400)),
+    ]
+    for _ in range(2):  # the second round reads kept keyboards
+        for bot in (html, plain):
+            for method in methods:
+                body = session.json_body(bot, method)
+                assert body is not None
+                assert _as_form(json.loads(body)) == _aiogram_form(session, bot, method), method
+    # A keyboard equal to a kept one but another object, and a changed text, are not confused.
+    other = InlineKeyboardMarkup(inline_keyboard=[[
+        InlineKeyboardButton(text="Басқа", callback_data="other")]])
+    body = session.json_body(html, SendMessage(chat_id=CHAT, text="y", reply_markup=other))
+    assert body is not None and json.loads(body)["reply_markup"] == {
+        "inline_keyboard": [[{"text": "Басқа", "callback_data": "other"}]]}
+    await session.close()

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import event, text
 
-from storage.database import SessionPool
+from storage.database import SessionPool, watch_reads
 from storage.encryption import FieldCipher
 from storage.repositories import Repos
 
@@ -27,10 +27,12 @@ def statements(pool: SessionPool) -> Iterator[list[str]]:
         seen.append(statement.split()[0].upper())
 
     event.listen(engine, "before_cursor_execute", record)
+    unwatch = watch_reads(pool.kw["bind"], lambda statement: record(None, None, statement))
     try:
         yield seen
     finally:
         event.remove(engine, "before_cursor_execute", record)
+        unwatch()
 
 
 async def _stored(pool: SessionPool) -> list[str | None]:

@@ -97,6 +97,7 @@ async def test_the_sql_is_seen_by_cursor_events(
     event.listen(engine, "before_cursor_execute", before)
     try:
         async with backend_pool() as s:
+            await s.connection()  # begun: the read is the session's (not SQLite's reader's)
             await first_row(s, _READ, {"key": params["key"]})
     finally:
         event.remove(engine, "before_cursor_execute", before)

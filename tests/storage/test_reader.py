@@ -15,7 +15,7 @@ from storage.database import (
     SessionPool,
     create_engine,
     create_session_pool,
-    first_rows_at_start,
+    first_rows,
     watch_reads,
 )
 from storage.encryption import FieldCipher
@@ -55,7 +55,7 @@ async def test_the_reader_sees_every_commit_and_the_session_its_own_writes(
 
 async def test_the_reader_never_writes(backend_pool: SessionPool) -> None:
     async with backend_pool() as s:
-        [row] = await first_rows_at_start(s, (select(literal_column("1").label("one")), {}))
+        [row] = await first_rows(s, (select(literal_column("1").label("one")), {}))
         assert row is not None and row.one == 1 and not s.in_transaction()
     engine = backend_pool.kw["bind"]
     from storage.database import _READERS
