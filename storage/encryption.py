@@ -20,6 +20,7 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
 VERSION = b"\x01"
 NONCE_LEN = 12
+BLIND_INDEXES_KEPT = 4096  # FieldCipher.blind_index: recent lookups (well under 1 MB)
 
 
 class DecryptionError(Exception):
@@ -44,6 +45,9 @@ class FieldCipher:
         self._aead[self._current_id] = AESGCM(_derive(current, b"kilt-field-aes"))
         # The blind index key follows the current key; rotation recomputes every index.
         self._index_key = _derive(current, b"kilt-blind-index")
+        # Recent indexes: an update needs its user's and its dialog's (four HMACs), and the
+        # same people write again and again. Bounded; the key never changes in an instance.
+        self._indexes: dict[str, str] = {}
 
     def encrypt(self, plaintext: str, context: str = "") -> bytes:
         nonce = os.urandom(NONCE_LEN)
@@ -80,4 +84,11 @@ class FieldCipher:
 
     def blind_index(self, value: int | str) -> str:
         """Deterministic HMAC of a lookup value (e.g. a Telegram id): equal in, equal out."""
-        return hmac.new(self._index_key, str(value).encode(), hashlib.sha256).hexdigest()
+        text = str(value)
+        found = self._indexes.get(text)
+        if found is None:
+            found = hmac.new(self._index_key, text.encode(), hashlib.sha256).hexdigest()
+            if len(self._indexes) >= BLIND_INDEXES_KEPT:
+                self._indexes.clear()
+            self._indexes[text] = found
+        return found

@@ -48,6 +48,24 @@ async def test_user_lookup_by_blind_index(backend_pool: SessionPool, cipher: Fie
         assert await repos.users.get_by_tg(987) is None
 
 
+def test_kept_blind_indexes_equal_fresh_ones_and_stay_bounded() -> None:
+    """Kept indexes are the HMACs themselves (a fresh cipher with the same key agrees), an
+    int and its digits are one lookup value, another key gives other indexes, and the cache
+    never grows past its bound."""
+    from storage.encryption import BLIND_INDEXES_KEPT
+
+    key = os.urandom(32)
+    cipher, fresh = FieldCipher(key), FieldCipher(key)
+    first = [cipher.blind_index(v) for v in (42, "42", "k1", 42)]
+    assert first[0] == first[1] == first[3] == fresh.blind_index(42)
+    assert first[2] == fresh.blind_index("k1") != first[0]
+    assert FieldCipher(os.urandom(32)).blind_index(42) != first[0]
+    for n in range(BLIND_INDEXES_KEPT + 10):
+        cipher.blind_index(n)
+    assert len(cipher._indexes) <= BLIND_INDEXES_KEPT
+    assert cipher.blind_index(5) == fresh.blind_index(5) and cipher.blind_index(42) == first[0]
+
+
 async def test_a_user_found_by_telegram_id_is_not_decrypted_again(
     backend_pool: SessionPool, cipher: FieldCipher, monkeypatch: pytest.MonkeyPatch
 ) -> None:
