@@ -19,9 +19,10 @@ between the two bots in `--rounds` rounds, so that a drift of the machine's spee
 `--transport null` runs both dispatchers in this process without HTTP; with `--profile` it
 prints the top costs per update of the closed-loop phase (cProfile).
 
-Both bot processes run with THROTTLE_PER_MINUTE raised: 1,000 simulated people send far
-more often than real ones, and this measures throughput, not the throttle. The last line is
-one JSON object (CONTRACT.md).
+Both bot processes log at the default level (INFO) to files in the temporary directory; kilt's
+line count (and any error) is printed. Both run with THROTTLE_PER_MINUTE raised: 1,000
+simulated people send far more often than real ones, and this measures throughput, not the
+throttle. The last line is one JSON object (CONTRACT.md).
 """
 
 from __future__ import annotations
@@ -143,8 +144,10 @@ def peak_rss_mb(pid: int) -> float:
     return 0.0
 
 
-async def spawn(args: list[str], env: dict[str, str]) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(*args, cwd=ROOT, env=env)
+async def spawn(args: list[str], env: dict[str, str], log: Path) -> asyncio.subprocess.Process:
+    """A bot process whose log (stderr, at the default INFO level) goes to `log`."""
+    with log.open("ab") as sink:
+        return await asyncio.create_subprocess_exec(*args, cwd=ROOT, env=env, stderr=sink)
 
 
 async def wait_first_poll(flow: Flow, proc: asyncio.subprocess.Process, started: float
@@ -256,12 +259,12 @@ async def run_http(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
     api.flows = {TOKEN: kilt.flow, ECHO_TOKEN: echo.flow}
     env = {**os.environ, "BOT_TOKEN": TOKEN, "TELEGRAM_API_URL": await api.start(),
            "DATABASE_URL": url, "DATA_KEY": base64.b64encode(data_key).decode(),
-           "DATA_DIR": str(tmp), "LOG_LEVEL": "WARNING", "THROTTLE_PER_MINUTE": "1000000",
+           "DATA_DIR": str(tmp), "LOG_LEVEL": "INFO", "THROTTLE_PER_MINUTE": "1000000",
            "ADMIN_IDS": ""}
     out: dict[str, Any] = {}
     try:
         started = time.monotonic()
-        kilt.proc = await spawn([sys.executable, "-m", "bot", "run"], env)
+        kilt.proc = await spawn([sys.executable, "-m", "bot", "run"], env, tmp / "kilt.log")
         out["startup_s"] = await wait_first_poll(kilt.flow, kilt.proc, started)
         consenting = sum(p.will_consent for p in people.all)
         await kilt.flow.closed("setup", Adaptive(people, setup=True), 2 * consenting,
@@ -269,7 +272,7 @@ async def run_http(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
         out["keys"] = await add_keys(url, data_key, people)
         started = time.monotonic()
         echo.proc = await spawn([sys.executable, str(ROOT / "benchmarks/loadkit/echo.py")],
-                                {**env, "BOT_TOKEN": ECHO_TOKEN})
+                                {**env, "BOT_TOKEN": ECHO_TOKEN}, tmp / "echo.log")
         out["baseline_startup_s"] = await wait_first_poll(echo.flow, echo.proc, started)
         measured = await interleaved(kilt, echo, people, args)
         out["kilt"], out["echo"], out["rounds"] = measured["kilt"], measured["echo"], \
@@ -284,6 +287,9 @@ async def run_http(args: argparse.Namespace, tmp: Path) -> dict[str, Any]:
             if bot.proc is not None:
                 await stop(bot.proc)
         await api.stop()
+    log = (tmp / "kilt.log").read_text("utf-8", errors="replace").splitlines()
+    out["log_lines"] = len(log)
+    out["log_errors"] = [line[:300] for line in log if " ERROR " in line or "Traceback" in line][:5]
     return out
 
 
@@ -392,6 +398,9 @@ def report(args: argparse.Namespace, r: dict[str, Any]) -> None:
         print(f"Bot API calls per update (closed loop): kilt {r['calls']['kilt']}, echo "
               f"{r['calls']['echo']}")
     print(f"peak RSS: kilt {r['peak_rss_mb']} MB, echo {r['baseline_peak_rss_mb']} MB")
+    if "log_lines" in r:
+        print(f"kilt's log (INFO, the default level): {r['log_lines']} lines in the whole run"
+              + (f"; errors: {r['log_errors']}" if r["log_errors"] else ""))
     line = f"start-up to first getUpdates: kilt {r['startup_s']:.2f} s, echo " \
            f"{r['baseline_startup_s']:.2f} s"
     if "startup_breakdown" in r:
