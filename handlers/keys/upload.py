@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from aiogram import Bot, F, Router
 from aiogram.enums import ChatAction, ChatType
-from aiogram.exceptions import TelegramAPIError
+from aiogram.exceptions import AiogramError, TelegramAPIError
 from aiogram.fsm.context import FSMContext
 from aiogram.types import Message
 
@@ -138,7 +138,7 @@ async def on_document(
     else:
         # Reading takes two more round trips to Telegram (getFile, the download) before the
         # answer: "typing…" shows at once that the file arrived. Only a hint, so not retried.
-        with suppress(TelegramAPIError):
+        with suppress(AiogramError):  # Telegram's refusal, the network, an odd answer
             await bot.send_chat_action(message.chat.id, ChatAction.TYPING)
         info, manual = await read_certificate(message, bot, t)
         if info is not None:

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 from aiogram import Bot, Dispatcher
 from aiogram.enums import ChatAction
-from aiogram.exceptions import TelegramBadRequest
+from aiogram.exceptions import ClientDecodeError, TelegramBadRequest
 from aiogram.methods import DeleteMessage, GetFile, SendChatAction, SendMessage, TelegramMethod
 from aiogram.types import Update
 
@@ -86,18 +86,23 @@ async def test_certificate_prefills_the_dialog(
     assert TEST_IIN.encode() not in await stored_bytes(pool, db_url)
 
 
-@pytest.mark.parametrize("fails", [False, True])
-async def test_reading_a_certificate_shows_typing_first(chat_for: ChatFor, fails: bool) -> None:
+@pytest.mark.parametrize("fails", [None, "refused", "undecodable"])
+async def test_reading_a_certificate_shows_typing_first(
+    chat_for: ChatFor, fails: str | None
+) -> None:
     """The download and parse take two round trips more than any other reply: "typing…" goes
-    out before them, and a refused chat action (Telegram's 400 or 429) changes nothing else."""
+    out before them, and a chat action that fails (Telegram's 400, an answer that is not
+    JSON) changes nothing else."""
     chat = chat_for("kk")
     await chat.consent()
     chat.session.clear()
     if fails:
         def refuse(method: TelegramMethod[object]) -> Exception | None:
-            if isinstance(method, SendChatAction):
+            if not isinstance(method, SendChatAction):
+                return None
+            if fails == "refused":
                 return TelegramBadRequest(method=method, message="Bad Request: not allowed")
-            return None
+            return ClientDecodeError("not JSON", ValueError("<html>"), "<html>")
         chat.session.failures.append(refuse)
     cert, _ = make_cert(purpose="auth", not_before=START, not_after=END)
     await upload(chat, "AUTH_RSA256_abc.cer", der(cert))
