@@ -114,7 +114,9 @@ class _Reader:
     def _connection(self) -> sqlite3.Connection:
         conn = self.connections.get(threading.get_ident())
         if conn is None:
-            conn = sqlite3.connect(self.database, timeout=SQLITE_TIMEOUT, isolation_level=None)
+            # Used only by its own thread; `close()` may come from another (the engine's dispose).
+            conn = sqlite3.connect(self.database, timeout=SQLITE_TIMEOUT, isolation_level=None,
+                                   check_same_thread=False)
             conn.execute("PRAGMA query_only=ON")
             self.connections[threading.get_ident()] = conn
             self._trace(conn)

@@ -83,3 +83,22 @@ async def test_no_reader_for_an_in_memory_database_and_none_left_after_dispose(
     assert reader.connections
     await engine.dispose()
     assert reader.connections == {}
+
+
+async def test_dispose_closes_the_connections_of_every_thread(backend_url: str) -> None:
+    """One connection per thread that read; the engine's dispose (from the loop's thread)
+    closes them all, also the other thread's."""
+    import threading
+
+    from storage.database import _READERS
+
+    engine = create_engine(backend_url)
+    reader = _READERS[engine.sync_engine]
+    query = (select(literal_column("1").label("one")), {})
+    assert reader.firsts(engine.dialect, (query,)) is not None
+    other = threading.Thread(target=lambda: reader.firsts(engine.dialect, (query,)))
+    other.start()
+    other.join()
+    assert len(reader.connections) == 2
+    await engine.dispose()
+    assert reader.connections == {}
