@@ -102,7 +102,8 @@ class JsonBodySession(AiohttpSession):
         (bot/keyboards.py `built_once`) goes out in many messages: the object is frozen and
         nothing changes it after it is built, so its prepared form is kept, by identity (the
         entry holds the object, so its id cannot be reused) and per bot (defaults may differ).
-        Bounded: a keyboard made for one message only passes through."""
+        Bounded: a keyboard made for one message holds an entry until the cache is next
+        cleared (at PREPARED_OBJECTS entries)."""
         entry = self._prepared.get(id(value))
         if entry is not None and entry[0] is value and entry[1] is bot:
             return entry[2]

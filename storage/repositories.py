@@ -81,8 +81,7 @@ class Repos:
         """The update's user by Telegram id; with `fsm_key`, that dialog state is read in the
         same statement and cached for `fsm` (aiogram reads it next, on every update)."""
         if fsm_key is None or (query := self.fsm.read_query(fsm_key)) is None:
-            (row,) = await first_rows(self.session, self.users.by_tg_query(tg_id))
-            return self.users.from_row(row, tg_id)
+            return await self.users.get_by_tg(tg_id)
         params = {**self.users.by_tg_query(tg_id)[1], **query[1]}
         (row,) = await first_rows(self.session, (_USER_AND_STATE, params))
         assert row is not None  # the left side always has its one row
