@@ -22,7 +22,7 @@ from bot.metrics import Metrics, ObserveUpdates
 from bot.middlewares import MAX_TEXT, ContextMiddleware, ThrottlingMiddleware
 from bot.qa.service import QAService, build_service
 from bot.routing import index_routes
-from handlers import build_root_router
+from handlers import build_routers
 from storage.database import SessionPool
 from storage.encryption import FieldCipher
 from storage.write_behind import WriteBehind
@@ -86,7 +86,7 @@ def build_dispatcher(
     # Taps have their own, larger budget: a brisk /addkey is a dozen taps in a minute.
     dp.callback_query.outer_middleware(ThrottlingMiddleware(2 * per_minute, max(per_minute, 20)))
     dp.errors.register(on_error)
-    dp.include_router(build_root_router(settings))
+    dp.include_routers(*build_routers(settings))
     index_routes(dp)  # reads the filters: before run_sync_filters_inline wraps them
     run_sync_filters_inline(dp)
     return dp

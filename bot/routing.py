@@ -28,14 +28,14 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from inspect import isclass
 from re import Pattern
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from aiogram import Router
 from aiogram.dispatcher.event.bases import REJECTED, UNHANDLED
-from aiogram.dispatcher.event.handler import FilterObject
+from aiogram.dispatcher.event.handler import FilterObject, HandlerObject
 from aiogram.dispatcher.event.telegram import TelegramEventObserver
 from aiogram.filters import Command, StateFilter
-from aiogram.filters.callback_data import CallbackQueryFilter
+from aiogram.filters.callback_data import CallbackData, CallbackQueryFilter
 from aiogram.filters.logic import _AndFilter, _OrFilter
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.types import CallbackQuery, Message
@@ -157,6 +157,15 @@ def _needs(filters: list[FilterObject] | None, kind: str, words: _Vocabulary) ->
 class _Handler:
     routers: tuple[Router, ...]  # the handler's router and every router above it
     needs: list[Need]
+    handler: HandlerObject
+
+
+class Route(NamedTuple):
+    """Where an update of one signature may go: the routers, and the handlers in them (by id:
+    aiogram's handler objects are unhashable dataclasses, and live as long as the router)."""
+
+    routers: frozenset[Router]
+    handlers: frozenset[int] | None  # None: not an indexed type, every handler is tried
 
 
 class RouteIndex:
@@ -172,7 +181,7 @@ class RouteIndex:
             )
         for kind in INDEXED:
             self._collect(root, kind, (), [])
-        self._memo: dict[tuple[str, Signature], frozenset[Router]] = {}
+        self._memo: dict[tuple[str, Signature], Route] = {}
 
     def _collect(
         self, router: Router, kind: str, above: tuple[Router, ...], needs: list[Need]
@@ -182,7 +191,7 @@ class RouteIndex:
         needs = needs + _needs(observer._handler.filters, kind, self.words)
         for handler in observer.handlers:
             self.handlers[kind].append(
-                _Handler(path, needs + _needs(handler.filters, kind, self.words))
+                _Handler(path, needs + _needs(handler.filters, kind, self.words), handler)
             )
         for sub in router.sub_routers:
             self._collect(sub, kind, path, needs)
@@ -208,15 +217,20 @@ class RouteIndex:
         return Signature(command, prefix, state, chat)
 
     def routers_for(self, kind: str, event: Any, data: dict[str, Any]) -> frozenset[Router]:
+        return self.route(kind, event, data).routers
+
+    def route(self, kind: str, event: Any, data: dict[str, Any]) -> Route:
         if kind not in INDEXED:
-            return self.always.get(kind, frozenset())
+            return Route(self.always.get(kind, frozenset()), None)
         key = (kind, self.signature(kind, event, data))
         found = self._memo.get(key)
         if found is None:
             sig = key[1]
-            live = {r for h in self.handlers[kind] if all(n(sig) for n in h.needs)
-                    for r in h.routers}
-            found = self._memo[key] = frozenset(live | self.always[kind])
+            live = [h for h in self.handlers[kind] if all(n(sig) for n in h.needs)]
+            found = self._memo[key] = Route(
+                frozenset({r for h in live for r in h.routers} | self.always[kind]),
+                frozenset(id(h.handler) for h in live),
+            )
         return found
 
 
@@ -227,14 +241,66 @@ def index_routes(dp: Router) -> RouteIndex:
     propagate = dp.propagate_event
 
     async def routed(update_type: str, event: Any, **kwargs: Any) -> Any:
-        kwargs[ROUTE_KEY] = index.routers_for(update_type, event, kwargs)
+        kwargs[ROUTE_KEY] = index.route(update_type, event, kwargs)
         return await propagate(update_type=update_type, event=event, **kwargs)
 
     dp.propagate_event = routed  # type: ignore[method-assign]
     for router in dp.chain_tail:
         if router.sub_routers:
             router._propagate_event = _routed_children(router)  # type: ignore[method-assign,assignment]
+    for kind in INDEXED:
+        for entry in index.handlers[kind]:
+            entry.handler.check = _skipped_unless_routed(entry.handler)  # type: ignore[method-assign,assignment]
+            for flt in entry.handler.filters or ():
+                if isinstance(flt.callback, CallbackQueryFilter):
+                    flt.callback = _unpacked_once(flt.callback)
     return index
+
+
+def _skipped_unless_routed(handler: HandlerObject) -> Callable[..., Awaitable[Any]]:
+    """`handler.check`, which first asks the update's route: a handler whose recognised filters
+    cannot pass (another command, button prefix, state or chat type) is not matched, as aiogram
+    would have found after running its filters (a Command filter parses the text, a
+    CallbackData filter builds its model from the data, for every handler it guards)."""
+    check = handler.check
+    key = id(handler)
+
+    async def checked(*args: Any, **kwargs: Any) -> tuple[bool, dict[str, Any]]:
+        route = kwargs.get(ROUTE_KEY)
+        if isinstance(route, Route) and route.handlers is not None and key not in route.handlers:
+            return False, kwargs
+        return await check(*args, **kwargs)
+
+    return checked
+
+
+# Per CallbackData class: the last button press unpacked and what it gave (None: not its data).
+_UNPACKED: dict[type[CallbackData], tuple[CallbackQuery, CallbackData | None]] = {}
+
+
+def _unpacked_once(flt: CallbackQueryFilter) -> Callable[[Any], Awaitable[Any]]:
+    """aiogram's CallbackData filter, unpacking a press's data once for all the handlers of its
+    class (menu buttons: one per action, each with its own rule), not once per handler. The
+    handlers of one press then share one (never modified) model."""
+    cls, rule = flt.callback_data, flt.rule
+
+    async def check(query: Any) -> Literal[False] | dict[str, Any]:
+        if not isinstance(query, CallbackQuery) or not query.data:
+            return False
+        last = _UNPACKED.get(cls)
+        if last is not None and last[0] is query:
+            unpacked = last[1]
+        else:
+            try:
+                unpacked = cls.unpack(query.data)
+            except (TypeError, ValueError):  # ValidationError too: forged or stale data
+                unpacked = None
+            _UNPACKED[cls] = (query, unpacked)
+        if unpacked is None or rule is not None and not rule.resolve(unpacked):
+            return False
+        return {"callback_data": unpacked}
+
+    return check
 
 
 def _routed_children(router: Router) -> Callable[..., Awaitable[Any]]:
@@ -255,7 +321,8 @@ def _routed_children(router: Router) -> Callable[..., Awaitable[Any]]:
                 return UNHANDLED
             if response is not UNHANDLED:
                 return response
-        routes = kwargs.get(ROUTE_KEY)
+        route = kwargs.get(ROUTE_KEY)
+        routes = route.routers if isinstance(route, Route) else None
         for sub in router.sub_routers:
             if routes is not None and sub not in routes:
                 continue

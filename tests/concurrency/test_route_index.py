@@ -3,20 +3,21 @@ still reaches the handler plain aiogram would have chosen."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from aiogram import Bot, Dispatcher, F, Router
 from aiogram.filters import Command, StateFilter
+from aiogram.filters.callback_data import CallbackData
 from aiogram.fsm.state import State, StatesGroup
 from aiogram.methods import AnswerCallbackQuery, SendMessage
-from aiogram.types import Chat, Message, MessageEntity
+from aiogram.types import CallbackQuery, Chat, Message, MessageEntity
 
 from bot import app as app_module
 from bot.config import Settings
 from bot.i18n import Translator
 from bot.routing import RouteIndex, index_routes
-from handlers import build_root_router
+from handlers import build_routers
 from tests.support.telegram import RecordingSession, UpdateFactory
 
 ADMIN = 777
@@ -35,7 +36,7 @@ def tree() -> tuple[Dispatcher, RouteIndex]:
         database_url="sqlite+aiosqlite:///unused", admin_ids=[ADMIN],
     )
     dp = Dispatcher()
-    dp.include_router(build_root_router(settings))
+    dp.include_routers(*build_routers(settings))
     return dp, RouteIndex(dp)
 
 
@@ -46,7 +47,7 @@ def test_a_question_skips_every_command_and_dialog_router(
     who = UpdateFactory(65_000)
     # upload (a pasted private key) and fallback have filters the index cannot read: kept.
     assert visited(index, dp, who.message("как хранить ключ?"), None) == [
-        "root", "keys", "keys.upload", "questions", "fallback"
+        "keys.upload", "questions", "fallback"
     ]
     in_dialog = visited(index, dp, who.message("Мой ключ"), "KeyForm:label")
     assert "keys.add" in in_dialog and "keys.edit" not in in_dialog
@@ -63,10 +64,10 @@ def test_a_command_goes_to_its_owner_and_a_button_by_its_prefix(
     in_group = visited(index, dp, who.message("/mykeys", chat=GROUP), None)
     assert "groups" in in_group and not any(name.startswith("keys") for name in in_group)
     card = visited(index, dp, who.callback("k:view:5:0"), None)
-    assert card == ["root", "keys", "keys.listing", "keys.edit", "keys.renew", "fallback"]
+    assert card == ["keys.listing", "keys.edit", "keys.renew", "fallback"]
     # Unknown prefixes fold into one signature: they reach the stale-button fallback only.
-    assert visited(index, dp, who.callback("zz:1"), None) == ["root", "fallback"]
-    assert visited(index, dp, who.callback("forged"), None) == ["root", "fallback"]
+    assert visited(index, dp, who.callback("zz:1"), None) == ["fallback"]
+    assert visited(index, dp, who.callback("forged"), None) == ["fallback"]
     taps = [sig for kind, sig in index._memo if kind == "callback_query"]
     assert sum(sig.prefix not in index.words.callback_prefixes for sig in taps) == 1
 
@@ -102,6 +103,82 @@ async def test_unreadable_filters_keep_their_router(bot: Bot) -> None:
     assert seen == ["form", "form", "loose"]
     routes = index.routers_for("message", who.message("text").event, {"raw_state": None})
     assert forms not in routes and loose in routes
+
+
+async def test_a_handler_that_cannot_match_is_not_checked(bot: Bot) -> None:
+    """Within a router that is visited, a handler whose known filters cannot pass is skipped
+    before its filters run (a Command parses the text, for every handler it guards)."""
+    parsed: list[tuple[str, ...]] = []
+
+    class CountingCommand(Command):
+        async def __call__(self, message: Message, bot: Bot) -> Any:
+            parsed.append(tuple(str(c) for c in self.commands))
+            return await super().__call__(message, bot)
+
+    dp, router, seen = Dispatcher(), Router(name="commands"), []
+
+    @router.message(CountingCommand("one"))
+    async def on_one(message: Message) -> None:
+        seen.append("one")
+
+    @router.message(CountingCommand("two"))
+    async def on_two(message: Message) -> None:
+        seen.append("two")
+
+    dp.include_router(router)
+    index_routes(dp)
+    who = UpdateFactory(65_003)
+    await dp.feed_update(bot, who.message("/two"))
+    await dp.feed_update(bot, who.message("/one"))
+    assert seen == ["two", "one"]
+    assert parsed == [("two",), ("one",)]  # plain aiogram: one, two, one
+
+
+class Pick(CallbackData, prefix="pick"):
+    action: str
+    n: int
+
+
+async def test_a_press_is_unpacked_once_for_all_its_handlers(
+    bot: Bot, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Menu-like buttons: one handler per action, each with its own rule, in several routers.
+    The data is unpacked once per press; forged data of the right prefix matches none."""
+    unpacked: list[str] = []
+    unpack = Pick.unpack.__func__  # type: ignore[attr-defined]
+
+    def counting(cls: type[Pick], value: str) -> Pick:
+        unpacked.append(value)
+        return cast(Pick, unpack(cls, value))
+
+    monkeypatch.setattr(Pick, "unpack", classmethod(counting))
+    dp, first, second, last = Dispatcher(), Router(), Router(), Router()
+    seen: list[str] = []
+
+    @first.callback_query(Pick.filter(F.action == "a"))
+    async def on_a(query: CallbackQuery, callback_data: Pick) -> None:
+        seen.append(f"a{callback_data.n}")
+
+    @second.callback_query(Pick.filter(F.action == "b"))
+    async def on_b(query: CallbackQuery, callback_data: Pick) -> None:
+        seen.append(f"b{callback_data.n}")
+
+    @second.callback_query(Pick.filter(F.action == "c"))
+    async def on_c(query: CallbackQuery, callback_data: Pick) -> None:
+        seen.append(f"c{callback_data.n}")
+
+    @last.callback_query()
+    async def on_other(query: CallbackQuery) -> None:
+        seen.append(f"other {query.data}")
+
+    dp.include_routers(first, second, last)
+    index_routes(dp)
+    who = UpdateFactory(65_004)
+    for data in ("pick:c:7", "pick:c:7", "pick:a:1", "pick:c:x", "pick:c", "nope:c:7"):
+        await dp.feed_update(bot, who.callback(data))
+    assert seen == ["c7", "c7", "a1", "other pick:c:x", "other pick:c", "other nope:c:7"]
+    # Once per press with the prefix (the same data pressed twice: twice), never for others.
+    assert unpacked == ["pick:c:7", "pick:c:7", "pick:a:1", "pick:c:x", "pick:c"]
 
 
 # The same conversation through plain aiogram (no index) and through the indexed dispatcher.
