@@ -23,7 +23,7 @@ import asyncio
 import sqlite3
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import aiosqlite
 
@@ -63,6 +63,21 @@ class InlineConnection(aiosqlite.Connection):
 
     def __await__(self) -> Any:  # no worker thread to start
         return self._connect().__await__()
+
+
+def run_inline(dbapi_connection: Any, action: Literal["commit", "rollback"]) -> bool:
+    """Commits or rolls back the transaction of an inline connection behind SQLAlchemy's
+    adapter at once: what aiosqlite would run, minus the coroutine and SQLAlchemy's greenlet
+    switch out and back. False (nothing done) for any other connection, or one that is closed
+    (the adapter then does what it does for those)."""
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    if not isinstance(driver, InlineConnection) or not driver._running:
+        return False
+    sqlite_connection = driver._connection
+    if sqlite_connection is None:
+        return False
+    getattr(sqlite_connection, action)()
+    return True
 
 
 def connect(

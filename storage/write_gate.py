@@ -4,8 +4,8 @@ SQLite allows one write transaction per database. When two pooled connections of
 both want to write, the loser's worker thread sleeps in SQLite's busy handler (1, 2, 5, 10 … 100
 ms steps, then "database is locked" after `timeout`), so under load replies waited seconds and
 some updates failed (benchmarks/load.py: p99 3 s at 50 in flight, "database is locked" during
-set-up). The gate is an asyncio lock taken right before a connection's first statement that is
-not a read — INSERT, UPDATE and DELETE are what make the sqlite3 module open a transaction —
+set-up). The gate is a lock of the event loop taken right before a connection's first statement
+that is not a read — INSERT, UPDATE and DELETE are what make the sqlite3 module open a transaction —
 and released after its COMMIT or ROLLBACK. Waiters queue in arrival order and no thread sleeps.
 Reads take no part: in WAL mode they never wait for the writer.
 
@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 import threading
+from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -27,46 +28,73 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.util.concurrency import await_, in_greenlet
 
+from storage.sqlite_inline import run_inline
+
 # Reads: everything else may open a transaction (the sqlite3 module begins one before INSERT,
 # UPDATE, DELETE and REPLACE; BEGIN and SAVEPOINT open one) and so takes the gate first.
 _READS = ("SELECT", "PRAGMA")
 
 
 class WriteGate:
-    """Which pooled connection may write now; the others wait on an asyncio lock."""
+    """Which pooled connection may write now; the others queue, in arrival order.
+
+    A free gate is taken at once by `take`, from the synchronous statement hook, with no
+    coroutine and no switch out of SQLAlchemy's greenlet; a held one is waited for in
+    `acquire`. Release hands the gate straight to the first waiter (no barging in between)."""
 
     def __init__(self, timeout: float) -> None:
         self.timeout = timeout
         self.holder: object | None = None
-        self._lock: asyncio.Lock | None = None
+        self._waiters: deque[tuple[asyncio.Future[None], object]] = deque()
         self._loop: asyncio.AbstractEventLoop | None = None
 
-    def _current_lock(self) -> asyncio.Lock:
+    def _on_this_loop(self) -> asyncio.AbstractEventLoop:
         loop = asyncio.get_running_loop()
-        if self._lock is None or self._loop is not loop:  # a new event loop (tests)
-            self._lock, self._loop, self.holder = asyncio.Lock(), loop, None
-        return self._lock
+        if self._loop is not loop:  # a new event loop (tests): nothing from the old one holds
+            self._loop, self.holder, self._waiters = loop, None, deque()
+        return loop
+
+    def take(self, holder: object) -> bool:
+        """Takes the gate if it is free and nobody queues for it; False otherwise."""
+        self._on_this_loop()
+        if self.holder is None and not self._waiters:
+            self.holder = holder
+            return True
+        return False
 
     async def acquire(self, holder: object) -> None:
-        lock = self._current_lock()
+        if self.take(holder):
+            return
+        waiter: asyncio.Future[None] = self._on_this_loop().create_future()
+        entry = (waiter, holder)
+        self._waiters.append(entry)
         try:
             # A task that writes on a second connection while its first one holds the gate
             # would wait forever; like SQLite's busy timeout, give up with "locked".
-            # asyncio.timeout, not wait_for: wait_for runs acquire() in a new task, so even a
-            # free gate cost the writer a full pass of the event loop while the gate was
-            # already taken for it: every other ready task ran first and writers queued up.
             async with asyncio.timeout(self.timeout):
-                await lock.acquire()
-        except TimeoutError:
-            raise OperationalError(
-                "BEGIN", None, sqlite3.OperationalError("database is locked (write gate)")
-            ) from None
-        self.holder = holder
+                await waiter
+        except BaseException as error:
+            if waiter.done() and not waiter.cancelled():
+                self.release(holder)  # handed over just as this writer gave up: pass it on
+            else:
+                self._waiters.remove(entry)
+                waiter.cancel()
+            if isinstance(error, TimeoutError):
+                raise OperationalError(
+                    "BEGIN", None, sqlite3.OperationalError("database is locked (write gate)")
+                ) from None
+            raise
 
     def release(self, holder: object) -> None:
-        if self.holder is holder and self._lock is not None:
-            self.holder = None
-            self._lock.release()
+        if self.holder is not holder:
+            return
+        self.holder = None
+        while self._waiters:
+            waiter, following = self._waiters.popleft()
+            if not waiter.done():
+                self.holder = following
+                waiter.set_result(None)
+                return
 
 
 def _raw(connection: Any) -> object:
@@ -118,7 +146,7 @@ def install_write_gate(engine: AsyncEngine, timeout: float) -> WriteGate:
         if statement.lstrip()[:6].upper().startswith(_READS) or not in_greenlet():
             return
         raw = _raw(conn.connection)
-        if gate.holder is not raw:
+        if gate.holder is not raw and not gate.take(raw):
             await_(gate.acquire(raw))
 
     do_commit, do_rollback = dialect.do_commit, dialect.do_rollback
@@ -130,7 +158,8 @@ def install_write_gate(engine: AsyncEngine, timeout: float) -> WriteGate:
             # connection, and the driver's commit would be a thread round trip doing nothing.
             return
         try:
-            do_commit(dbapi_connection)
+            if not run_inline(dbapi_connection, "commit"):
+                do_commit(dbapi_connection)
         finally:
             gate.release(raw)
 
@@ -141,7 +170,8 @@ def install_write_gate(engine: AsyncEngine, timeout: float) -> WriteGate:
             # reads since then there is nothing to undo, and the call is a driver round trip.
             return
         try:
-            do_rollback(dbapi_connection)
+            if not run_inline(dbapi_connection, "rollback"):
+                do_rollback(dbapi_connection)
         finally:
             gate.release(raw)
 

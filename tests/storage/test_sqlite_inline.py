@@ -11,7 +11,7 @@ from sqlalchemy import text
 from sqlalchemy.exc import IntegrityError
 
 from storage.database import create_engine, create_session_pool
-from storage.sqlite_inline import InlineConnection
+from storage.sqlite_inline import InlineConnection, run_inline
 
 
 async def test_engine_uses_inline_connections_without_threads(tmp_path: Path) -> None:
@@ -41,5 +41,36 @@ async def test_engine_uses_inline_connections_without_threads(tmp_path: Path) ->
             await session.execute(text("INSERT INTO t (n) VALUES (99)"))
             await session.commit()
             assert (await session.execute(text("SELECT count(*) FROM t"))).scalar() == 21
+    finally:
+        await engine.dispose()
+
+
+async def test_commit_and_rollback_run_in_place(tmp_path: Path) -> None:
+    """The write gate's commit and rollback call sqlite3 directly: no aiosqlite coroutine."""
+    engine = create_engine(f"sqlite+aiosqlite:///{tmp_path}/inline.sqlite3")
+    try:
+        async with engine.begin() as conn:
+            await conn.execute(text("CREATE TABLE t (n INTEGER)"))
+        calls: list[str] = []
+        executed = InlineConnection._execute
+
+        async def counted(self: InlineConnection, fn: object, *args: object) -> object:
+            calls.append(getattr(fn, "__name__", "?"))
+            return await executed(self, fn, *args)  # type: ignore[arg-type]
+
+        InlineConnection._execute = counted  # type: ignore[method-assign]
+        try:
+            pool = create_session_pool(engine)
+            async with pool() as session:
+                await session.execute(text("INSERT INTO t (n) VALUES (1)"))
+                await session.commit()
+                await session.execute(text("INSERT INTO t (n) VALUES (2)"))
+                await session.rollback()
+        finally:
+            InlineConnection._execute = executed  # type: ignore[method-assign]
+        assert "commit" not in calls and "rollback" not in calls
+        assert run_inline(object(), "commit") is False  # not an inline connection: left alone
+        async with pool() as session:
+            assert (await session.execute(text("SELECT n FROM t"))).scalars().all() == [1]
     finally:
         await engine.dispose()

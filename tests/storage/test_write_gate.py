@@ -107,6 +107,43 @@ async def test_a_held_gate_is_waited_for_in_arrival_order() -> None:
     assert order == ["b", "c", "d"]
 
 
+async def test_a_free_gate_is_taken_in_place_but_never_ahead_of_a_queue() -> None:
+    # `take` is what the statement hook does first: no coroutine, no greenlet switch.
+    gate = WriteGate(timeout=0.5)
+    assert gate.take("a") and gate.holder == "a"
+    assert not gate.take("b")
+    queued = asyncio.create_task(gate.acquire("b"))
+    await asyncio.sleep(0)
+    gate.release("a")  # handed to b at once: nobody can take it in between
+    assert gate.holder == "b" and not gate.take("c")
+    await queued
+    gate.release("b")
+    assert gate.take("c")
+
+
+async def test_a_waiter_cancelled_as_the_gate_reaches_it_passes_it_on() -> None:
+    gate = WriteGate(timeout=0.5)
+    await gate.acquire("a")
+    second = asyncio.create_task(gate.acquire("b"))
+    third = asyncio.create_task(gate.acquire("c"))
+    await asyncio.sleep(0)
+    gate.release("a")  # b's turn, but b is cancelled before it runs again
+    second.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await second
+    await third
+    assert gate.holder == "c"
+
+
+async def test_a_timed_out_waiter_leaves_the_queue() -> None:
+    gate = WriteGate(timeout=0.01)
+    await gate.acquire("a")
+    with pytest.raises(OperationalError, match="locked"):
+        await gate.acquire("b")
+    gate.release("a")
+    assert gate.take("c")  # b is not queued any more
+
+
 async def test_engines_on_one_file_share_the_gate(tmp_path: Path) -> None:
     # Two instances of the bot in one process (tests) or a job's own engine: with the SQLite
     # calls in the loop thread, the second engine's writer must queue, not block the loop.
